@@ -1,0 +1,91 @@
+"""Per-node stochastic gradient oracle.
+
+Each node's randomness is a function of (seed, node id, call number) only, never of the
+backend or of how nodes are placed on processes: call ``c`` of run ``seed`` draws the
+samples of *all* n nodes from ``numpy.random.default_rng([seed, c, r])`` (r = 0..R-1 for
+the R samples a multi-step-gossip iteration averages) and keeps the rows of the hosted
+nodes. Drawing all n rows costs O(n d) per call on every process, which is small next to
+the mixing, and makes placement irrelevant by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_seed(seed) -> int:
+    """An int seed from an int or a numpy Generator (which is advanced once)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int >= 0 or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
+
+
+class Oracle:
+    """Stochastic gradients ``g(X)`` for the hosted nodes of one or several runs.
+
+    Parameters
+    ----------
+    problem : decopt.problems.Problem
+    nodes : array of int
+        Global ids of the hosted nodes.
+    seeds : list of int
+        One seed per independent run; iterates carry a leading run axis when
+        ``batched`` is true.
+    noise : float
+        Standard deviation sigma of additive Gaussian noise N(0, sigma^2 I).
+    batch_size : int or None
+        Minibatch size per node (sampled with replacement from its local samples);
+        None uses the full local gradient.
+    samples : int
+        Samples averaged per call (R for multi-step gossip).
+    batched : bool
+        Whether iterates have a leading run axis.
+
+    Attributes
+    ----------
+    calls : int
+        Number of ``grad`` calls so far (part of a checkpoint).
+    """
+
+    def __init__(self, problem, nodes, seeds, noise=0.0, batch_size=None, samples=1,
+                 batched=False):
+        self.problem = problem
+        self.nodes = np.asarray(nodes, dtype=np.int64)
+        self.seeds = [as_seed(s) for s in seeds]
+        self.noise = float(noise)
+        self.batch_size = batch_size
+        self.samples = int(samples)
+        self.batched = bool(batched)
+        self.calls = 0
+        self.deterministic = self.noise == 0.0 and batch_size is None
+        if batch_size is not None:
+            self._sizes = np.asarray(problem.samples_per_node, dtype=np.int64)
+
+    def grad(self, X: np.ndarray) -> np.ndarray:
+        """Stochastic gradients at X, shape (m, d) or (runs, m, d)."""
+        c = self.calls
+        self.calls += 1
+        if self.deterministic:
+            return self.problem.grads(self.nodes, X)
+        Xb = X if self.batched else X[None]
+        n, d = self.problem.n, self.problem.dim
+        full = None if self.batch_size is not None else self.problem.grads(self.nodes, Xb)
+        acc = np.zeros_like(Xb)
+        for r in range(self.samples):
+            rngs = [np.random.default_rng([s, c, r]) for s in self.seeds]
+            if full is None:
+                b = self.batch_size
+                u = np.stack([g.random((n, b))[self.nodes] for g in rngs])
+                idx = (u * self._sizes[self.nodes][:, None]).astype(np.int64)
+                acc += self.problem.sample_grads(self.nodes, Xb, idx)
+            else:
+                acc += full
+            if self.noise:
+                z = np.stack([g.standard_normal((n, d))[self.nodes] for g in rngs])
+                acc += self.noise * z
+        acc /= self.samples
+        return acc if self.batched else acc[0]

@@ -1,0 +1,222 @@
+"""The result of a run, in memory and on disk.
+
+On disk a run is a directory with
+
+- ``history.csv``: tidy history, one row per logged step (and per seed for batched runs);
+- ``run.json``: everything needed to reproduce the run (config, seeds, versions, git
+  revision, backend, ranks, topology metrics), plus the outcome; written last, so a
+  directory without it is not a finished run;
+- ``final.npz``: the final iterates.
+
+Every file is written to a temporary name in the same directory and renamed into place,
+so a run killed at any moment leaves either the old file or the complete new one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`decopt.run`.
+
+    Attributes
+    ----------
+    x : ndarray or None
+        Final iterates, (n, d), or (runs, n, d) for batched seeds. Under MPI, on rank 0
+        only (None elsewhere).
+    history : dict of str -> ndarray
+        Metrics per logged step: ``step``, ``grad_norm`` (||grad f(xbar)|| at the
+        uniform average), ``grad_norm_pi`` (at the pi-weighted centroid), ``consensus``
+        ((1/n) sum_i ||x_i - xbar||^2), ``loss`` (f(xbar)), ``dist`` (||xbar - x*||)
+        and ``err_max`` (max_i ||x_i - x*||) when x* is known, ``rounds``,
+        ``messages``, ``floats``, ``grad_evals`` (stochastic gradient samples per node)
+        and ``time`` (seconds). Batched runs give metric arrays of shape (logged, runs).
+    counters : dict
+        Final communication counters (rounds, messages, floats).
+    success : bool
+        False when the run diverged or failed.
+    message : str
+    nit : int
+        Iterations done.
+    wall_time : float
+        Seconds.
+    config : dict
+        The arguments of the run, enough to repeat it.
+    """
+
+    x: np.ndarray | None
+    history: dict
+    counters: dict
+    success: bool
+    message: str
+    nit: int
+    wall_time: float
+    config: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list:
+        s = self.config.get("seed", 0)
+        return list(s) if isinstance(s, (list, tuple)) else [s]
+
+    def final(self, metric: str):
+        """Last logged value of a metric."""
+        return self.history[metric][-1]
+
+    def __repr__(self) -> str:
+        last = {k: self.history[k][-1] for k in ("step", "grad_norm") if k in self.history
+                and len(self.history[k])}
+        return (f"Result(success={self.success}, nit={self.nit}, message={self.message!r}, "
+                f"last={last}, wall_time={self.wall_time:.3g}s)")
+
+    # ------------------------------------------------------------- disk
+    def history_rows(self) -> tuple[list[str], list[list]]:
+        """Tidy rows: one per logged step and seed."""
+        h = self.history
+        keys = [k for k in h if k != "step"]
+        seeds = self.seeds
+        batched = isinstance(self.config.get("seed", 0), (list, tuple))
+        header = ["step", "seed"] + keys
+        rows = []
+        for t, step in enumerate(h["step"]):
+            for s, seed in enumerate(seeds):
+                row = [int(step), seed]
+                for k in keys:
+                    v = np.asarray(h[k][t])
+                    row.append(v.item() if v.ndim == 0 else (v[s].item() if batched else v.item()))
+                rows.append(row)
+        return header, rows
+
+    def save(self, path, extra_meta: dict | None = None) -> Path:
+        """Write the run directory (atomic per file, ``run.json`` last)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        header, rows = self.history_rows()
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow([_fmt(v) for v in r])
+        atomic_write(path / "history.csv", buf.getvalue().encode())
+        bio = io.BytesIO()
+        np.savez(bio, x=self.x if self.x is not None else np.zeros(0))
+        atomic_write(path / "final.npz", bio.getvalue())
+        doc = {
+            "config": self.config,
+            "success": self.success,
+            "message": self.message,
+            "nit": self.nit,
+            "wall_time": self.wall_time,
+            "counters": self.counters,
+            "meta": {**environment(), **self.meta, **(extra_meta or {})},
+        }
+        atomic_write(path / "run.json", (json.dumps(doc, indent=2, default=_json_default)
+                                         + "\n").encode())
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Result":
+        """Read a run directory written by :meth:`save`."""
+        path = Path(path)
+        run_json = path / "run.json"
+        if not run_json.exists():
+            raise ValueError(f"{path} is not a finished run directory (no run.json)")
+        doc = json.loads(run_json.read_text())
+        with open(path / "history.csv", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            data = [[float(v) if v not in ("", "nan") else np.nan for v in r] for r in reader]
+        arr = np.array(data, dtype=float).reshape(-1, len(header))
+        seeds = doc["config"].get("seed", 0)
+        batched = isinstance(seeds, list)
+        S = len(seeds) if batched else 1
+        hist = {}
+        for j, k in enumerate(header):
+            if k == "seed":
+                continue
+            col = arr[:, j].reshape(-1, S)
+            hist[k] = col[:, 0].astype(int) if k == "step" else (col if batched else col[:, 0])
+        with np.load(path / "final.npz") as z:
+            x = z["x"]
+        return cls(x=x if x.size else None, history=hist, counters=doc["counters"],
+                   success=doc["success"], message=doc["message"], nit=doc["nit"],
+                   wall_time=doc["wall_time"], config=doc["config"], meta=doc["meta"])
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def atomic_write(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+_ENV_CACHE: dict | None = None
+
+
+def environment() -> dict:
+    """Package and dependency versions and the git revision (cached)."""
+    global _ENV_CACHE
+    if _ENV_CACHE is None:
+        import matplotlib
+        import networkx
+        import scipy
+
+        from . import __version__
+        env = {"decopt": __version__, "python": platform.python_version(),
+               "numpy": np.__version__, "scipy": scipy.__version__,
+               "networkx": networkx.__version__, "matplotlib": matplotlib.__version__,
+               "platform": platform.platform()}
+        try:
+            import mpi4py
+            env["mpi4py"] = mpi4py.__version__
+        except ImportError:
+            pass
+        try:
+            rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                 cwd=Path(__file__).resolve().parent, timeout=5)
+            env["git_revision"] = rev.stdout.strip() if rev.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError):
+            env["git_revision"] = None
+        _ENV_CACHE = env
+    return dict(_ENV_CACHE)

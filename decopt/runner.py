@@ -1,0 +1,387 @@
+"""``decopt.run``: one algorithm, one problem, one topology, one or several seeds."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import algorithms as algs
+from . import problems as probs
+from .mixing import pi_weights, resolve
+from .network import LocalNetwork
+from .oracle import Oracle, as_seed
+from .result import Result, atomic_write
+
+BACKENDS = ("local", "mpi", "auto")
+
+
+class IntermediateResult(dict):
+    """What ``callback(intermediate_result)`` receives at each logged step.
+
+    A dict of the metrics just logged (``step``, ``grad_norm``, ...) plus ``x``, the
+    gathered iterates. Attribute access works too (``r.grad_norm``). Raising
+    StopIteration in the callback stops the run (successfully).
+    """
+
+    __getattr__ = dict.__getitem__
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_float(name, value, low=0.0, strict=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < low or (strict and value == low):
+        rel = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {rel} {low}, got {value}")
+    return value
+
+
+def make_network(backend, mixing, rounds, comm=None):
+    """The network for a backend ("local", "mpi", or "auto": mpi when launched by mpiexec
+    with more than one process)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "auto":
+        backend = "mpi" if _mpi_world_size() > 1 else "local"
+    if backend == "local":
+        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds)
+    from .backends.mpi import MPINetwork
+    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm)
+
+
+def _mpi_world_size() -> int:
+    import os
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"):
+        if var in os.environ:
+            try:
+                return int(os.environ[var])
+            except ValueError:
+                pass
+    return 1
+
+
+def _initial_point(x0, problem, seeds, batched):
+    n, d = problem.n, problem.dim
+    S = len(seeds)
+    if x0 is None:
+        init = getattr(problem, "initial_point", None)
+        rows = [np.broadcast_to(init(s) if init else np.zeros(d), (n, d)) for s in seeds]
+        X = np.array(rows, dtype=float)
+    else:
+        try:
+            X = np.array(x0, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"x0 must be an array of numbers, got {type(x0).__name__}") from None
+        shapes = {(d,), (n, d), (S, n, d)} if batched else {(d,), (n, d)}
+        if X.shape not in shapes:
+            raise ValueError(f"x0 has shape {X.shape}, expected one of "
+                             f"{sorted(shapes, key=len)} (n={n} nodes, d={d})")
+        if not np.isfinite(X).all():
+            raise ValueError("x0 contains NaN or inf")
+        X = np.array(np.broadcast_to(X, (S, n, d)))
+    return X if batched else X[0]
+
+
+def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
+        batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
+        weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+    """Run a decentralised algorithm and record its history.
+
+    Parameters
+    ----------
+    algorithm : str or Algorithm
+        A name of ``decopt.algorithms.ALGORITHMS`` (``"push_pull"``, ``"pull_diag_gt"``,
+        ..., or ``"mg_<name>"``) or an algorithm object.
+    problem : Problem or str
+        A ``decopt.problems`` problem, or a problem name (built with defaults and ``n``
+        taken from the topology).
+    topology : str, networkx.DiGraph, matrix, tuple (A, B), dict or list
+        See :mod:`decopt.mixing`. Edge j -> i means j can send to i; matrices are
+        receiver-first.
+    steps : int
+        Iterations. With ``rounds=R`` each iteration costs R gossip rounds per mixing
+        call and R gradient samples per node.
+    step_size : float
+        alpha > 0 (ignored when ``algorithm`` is an object).
+    seed : int, Generator, or list of those
+        A list runs independent seeds batched along a leading axis (one sparse product
+        per mixing for all of them). Node i's samples depend only on (seed, i, call).
+    noise : float
+        sigma of additive Gaussian gradient noise.
+    batch_size : int or None
+        Minibatch size per node (problems with samples only).
+    rounds : int
+        Multi-step gossip rounds R.
+    backend : {"local", "mpi", "auto"}
+    log_every : int
+        Metrics are computed (and divergence is checked) every ``log_every`` steps and
+        at the last step.
+    x0 : array or None
+        (d,), (n, d) or, batched, (runs, n, d); default ``problem.initial_point(seed)``
+        (zeros for convex problems).
+    callback : callable or None
+        ``callback(intermediate_result)`` at each logged step; raise StopIteration to
+        stop.
+    weights : {"uniform", "random"}
+        Weight rule for digraphs; ``weight_seed`` seeds the random one.
+    options : dict or None
+        Algorithm options (e.g. ``{"form": "cta"}`` for push_pull).
+    progress : bool
+        Show a tqdm progress bar (root process only).
+    checkpoint : path or None
+        Where to keep a checkpoint (``.npz``) every ``checkpoint_every`` steps; with
+        ``resume=True`` an existing checkpoint is continued, giving the same numbers as
+        an uninterrupted run.
+    divergence : float
+        The run stops with ``success=False`` when an iterate is non-finite or its norm
+        exceeds ``divergence`` times the initial scale.
+    comm : mpi4py communicator or None
+        For ``backend="mpi"`` (default COMM_WORLD).
+
+    Returns
+    -------
+    Result
+    """
+    # ---------------------------------------------------------------- validate
+    steps = _check_int("steps", steps, 0)
+    log_every = _check_int("log_every", log_every, 1)
+    rounds = _check_int("rounds", rounds, 1)
+    noise = _check_float("noise", noise)
+    if batch_size is not None:
+        batch_size = _check_int("batch_size", batch_size, 1)
+    batched = isinstance(seed, (list, tuple))
+    seeds = [as_seed(s) for s in (seed if batched else [seed])]
+    if batched and not seeds:
+        raise ValueError("seed list is empty; give at least one seed")
+    if isinstance(algorithm, str):
+        if step_size is None:
+            raise ValueError("step_size is required when the algorithm is given by name")
+        _check_float("step_size", step_size, 0.0, strict=True)
+        alg = algs.make(algorithm, float(step_size), **(options or {}))
+        alg_name = algorithm
+    elif isinstance(algorithm, algs.Algorithm):
+        alg = algorithm
+        alg_name = next((k for k, c in algs.ALGORITHMS.items() if type(alg) is c),
+                        type(alg).__name__)
+    else:
+        raise TypeError(f"algorithm must be a name or an Algorithm, got {algorithm!r}")
+    if alg_name.startswith("mg_") and rounds == 1:
+        raise ValueError(f"{alg_name} is multi-step gossip: give rounds=R > 1")
+    mixing = resolve(topology, alg.weights, weights=weights, weight_seed=weight_seed)
+    if isinstance(problem, str):
+        problem = probs.make(problem, n=mixing.n)
+    if problem.n != mixing.n:
+        raise ValueError(f"the problem has n={problem.n} nodes but the topology has "
+                         f"{mixing.n}; give both the same number of nodes")
+    if batch_size is not None and problem.samples_per_node is None:
+        raise ValueError(f"problem {problem.name!r} has no samples to minibatch; "
+                         f"use noise=sigma for stochastic gradients")
+    if checkpoint_every is not None:
+        checkpoint_every = _check_int("checkpoint_every", checkpoint_every, 1)
+    X0 = _initial_point(x0, problem, seeds, batched)
+
+    net = make_network(backend, mixing, rounds, comm=comm)
+    net.check_agree("problem", problem.checksum())
+    oracle = Oracle(problem, net.nodes, seeds, noise=noise, batch_size=batch_size,
+                    samples=rounds, batched=batched)
+    pi = pi_weights(mixing) if net.is_root else None
+    config = {
+        "algorithm": alg_name, "options": {k: getattr(alg, k) for k in
+                                           alg.__dataclass_fields__ if k != "alpha"},
+        "step_size": alg.alpha, "problem": problem.name, "problem_params": problem.params,
+        "topology": topology if isinstance(topology, str) else mixing.description,
+        "weights": weights, "weight_seed": weight_seed, "steps": steps,
+        "seed": seeds if batched else seeds[0], "noise": noise, "batch_size": batch_size,
+        "rounds": rounds, "backend": type(net).__name__, "log_every": log_every,
+        "x0": "given" if x0 is not None else "default",
+    }
+    metrics = _Metrics(problem, pi, X0, divergence)
+    return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
+                 progress, checkpoint, checkpoint_every, resume, batched)
+
+
+class _Metrics:
+    """Metrics of gathered iterates X (..., n, d), computed on the root process."""
+
+    def __init__(self, problem, pi, X0, divergence):
+        self.problem = problem
+        self.pi = pi
+        scale = max(1.0, float(np.abs(X0).max(initial=0.0)))
+        if problem.x_star is not None:
+            scale = max(scale, float(np.abs(problem.x_star).max(initial=0.0)))
+        self.limit = divergence * scale
+
+    def __call__(self, X) -> dict:
+        p = self.problem
+        xbar = X.mean(axis=-2)
+        out = {"grad_norm": np.linalg.norm(p.full_grad(xbar), axis=-1)}
+        if self.pi is not None:
+            w = np.einsum("i,...id->...d", self.pi, X)
+            out["grad_norm_pi"] = np.linalg.norm(p.full_grad(w), axis=-1)
+        out["consensus"] = np.mean(np.sum((X - xbar[..., None, :]) ** 2, axis=-1), axis=-1)
+        out["loss"] = p.loss(xbar)
+        if p.x_star is not None:
+            out["dist"] = np.linalg.norm(xbar - p.x_star, axis=-1)
+            out["err_max"] = np.linalg.norm(X - p.x_star, axis=-1).max(axis=-1)
+        return out
+
+    def divergence(self, X):
+        """(node, norm, seed index) of the worst node if the iterates diverged, else None."""
+        norms = np.linalg.norm(X, axis=-1)                 # (..., n)
+        bad = ~np.isfinite(norms) | (norms > self.limit)
+        if not bad.any():
+            return None
+        flat = np.argwhere(bad)[0]
+        node = int(flat[-1])
+        seed_index = int(flat[0]) if X.ndim == 3 else None
+        return node, float(norms[tuple(flat)]), seed_index
+
+
+def _gather_state(net, state):
+    return {f: net.gather(getattr(state, f)) for f in state._fields}
+
+
+def _local_rows(net, arr):
+    arr = np.asarray(arr)
+    return arr[..., net.nodes, :] if arr.shape[-2] == net.n else arr
+
+
+def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, progress,
+          checkpoint, checkpoint_every, resume, batched):
+    root = net.is_root
+    hist: dict[str, list] = {}
+    k0, elapsed0 = 0, 0.0
+    state = None
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0)
+    t0 = time.perf_counter() - elapsed0
+    success, message = True, "finished"
+    bar = None
+    if progress and root:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, initial=k0, desc=config["algorithm"], leave=False,
+                   dynamic_ncols=True)
+
+    def log(k, state):
+        """Record metrics at step k; returns a stop message or None (collective)."""
+        X = net.gather(state.x)
+        stop = None
+        if root:
+            m = metrics(X)
+            c = net.counters
+            row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
+                   "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
+                   "time": time.perf_counter() - t0}
+            for key, v in row.items():
+                hist.setdefault(key, []).append(v)
+            bad = metrics.divergence(X)
+            if bad is not None:
+                node, val, s = bad
+                bound = alg.step_size_bound(metrics.problem.n, metrics.problem.L)
+                hint = (f"; the theory asks alpha <= {bound:.3g}" if bound else "")
+                which = f" (seed {config['seed'][s]})" if s is not None else ""
+                stop = ("diverged", f"iterates diverged at step {k}{which}: node {node} has "
+                        f"||x_i|| = {val:.3g}; try a smaller step size (alpha = "
+                        f"{alg.alpha:g}{hint})")
+            elif callback is not None:
+                try:
+                    callback(IntermediateResult(row, x=X))
+                except StopIteration:
+                    stop = ("callback", f"stopped by the callback at step {k}")
+            if bar is not None:
+                bar.set_postfix_str(f"|grad f|={np.mean(m['grad_norm']):.3g}", refresh=False)
+        return net.bcast(stop)
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if state is None:
+            net.set_step(0)
+            state = alg.init(_local_rows(net, X0), oracle, net)
+            stop = log(0, state)
+        else:
+            stop = None
+        k = k0
+        while stop is None and k < steps:
+            net.set_step(k)
+            state = alg.step(state, oracle, net)
+            k += 1
+            if bar is not None:
+                bar.update(1)
+            if k % log_every == 0 or k == steps:
+                stop = log(k, state)
+            if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
+                    and k < steps and stop is None:
+                _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
+                                 hist)
+    if bar is not None:
+        bar.close()
+    if stop is not None:
+        success = stop[0] != "diverged"
+        message = stop[1]
+    X = net.gather(state.x)
+    wall = time.perf_counter() - t0
+    history = {key: np.array(v) for key, v in hist.items()} if root else {}
+    if checkpoint is not None and root and Path(checkpoint).exists() and (
+            success and stop is None):
+        Path(checkpoint).unlink()
+    return Result(x=X if root else None, history=history, counters=net.counters.as_dict(),
+                  success=success, message=message, nit=k, wall_time=wall, config=config,
+                  meta={"ranks": getattr(net, "size", 1)})
+
+
+def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
+    """Gathered state, oracle counter, counters and history so far (atomic)."""
+    import io
+    full = _gather_state(net, state)
+    if not net.is_root:
+        return
+    arrays = {f"state_{f}": v for f, v in full.items()}
+    arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
+    c = net.counters
+    arrays["meta"] = np.array([k, oracle.calls, c.rounds, c.messages, c.floats],
+                              dtype=np.int64)
+    arrays["elapsed"] = np.array(elapsed)
+    bio = io.BytesIO()
+    np.savez(bio, **arrays)
+    atomic_write(path, bio.getvalue())
+
+
+def _load_checkpoint(path, alg, oracle, net, X0):
+    with np.load(path) as z:
+        fields = {key[6:]: z[key] for key in z.files if key.startswith("state_")}
+        hist = {key[5:]: list(z[key]) for key in z.files if key.startswith("hist_")}
+        k, calls, rounds, messages, floats = (int(v) for v in z["meta"])
+        elapsed = float(z["elapsed"])
+    net.set_step(0)
+    probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
+    net.counters.rounds = net.counters.messages = net.counters.floats = 0
+    if set(fields) != set(probe._fields):
+        raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
+                         f"{type(alg).__name__} has {sorted(probe._fields)}")
+    state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
+    oracle.calls = calls
+    net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
+    if not net.is_root:
+        hist = {}
+    return state, k, elapsed, hist
+
+
+class _NullOracle:
+    """Stands in for the oracle when only the shape of the initial state is needed."""
+
+    def __init__(self, oracle):
+        self._o = oracle
+
+    def grad(self, X):
+        return np.zeros_like(X)
