@@ -54,7 +54,7 @@ class Oracle:
     def __init__(self, problem, nodes, seeds, noise=0.0, batch_size=None, samples=1,
                  batched=False):
         self.problem = problem
-        self.nodes = np.asarray(nodes, dtype=np.int64)
+        self.nodes = problem._as_nodes(nodes)
         self.seeds = [as_seed(s) for s in seeds]
         self.noise = float(noise)
         self.batch_size = batch_size
@@ -69,11 +69,13 @@ class Oracle:
         """Stochastic gradients at X, shape (m, d) or (runs, m, d)."""
         c = self.calls
         self.calls += 1
+        # The problem's raw kernels: inputs here are valid by construction (the public
+        # grads/sample_grads validate every call, which the hot loop cannot afford).
         if self.deterministic:
-            return self.problem.grads(self.nodes, X)
+            return self.problem._grads(self.nodes, X)
         Xb = X if self.batched else X[None]
         n, d = self.problem.n, self.problem.dim
-        full = None if self.batch_size is not None else self.problem.grads(self.nodes, Xb)
+        full = None if self.batch_size is not None else self.problem._grads(self.nodes, Xb)
         acc = np.zeros_like(Xb)
         for r in range(self.samples):
             rngs = [np.random.default_rng([s, c, r]) for s in self.seeds]
@@ -81,7 +83,7 @@ class Oracle:
                 b = self.batch_size
                 u = np.stack([g.random((n, b))[self.nodes] for g in rngs])
                 idx = (u * self._sizes[self.nodes][:, None]).astype(np.int64)
-                acc += self.problem.sample_grads(self.nodes, Xb, idx)
+                acc += self.problem._sample_grads(self.nodes, Xb, idx)
             else:
                 acc += full
             if self.noise:

@@ -27,6 +27,11 @@ from pathlib import Path
 import numpy as np
 
 
+#: History columns shared by all seeds of a batched run (one value per logged step).
+SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
+INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals")
+
+
 @dataclass
 class Result:
     """Outcome of :func:`decopt.run`.
@@ -147,7 +152,12 @@ class Result:
             if k == "seed":
                 continue
             col = arr[:, j].reshape(-1, S)
-            hist[k] = col[:, 0].astype(int) if k == "step" else (col if batched else col[:, 0])
+            if k in INTEGER_COLUMNS:
+                hist[k] = col[:, 0].astype(np.int64)
+            elif k in SHARED_COLUMNS or not batched:
+                hist[k] = col[:, 0]
+            else:
+                hist[k] = col
         with np.load(path / "final.npz") as z:
             x = z["x"]
         return cls(x=x if x.size else None, history=hist, counters=doc["counters"],

@@ -225,6 +225,11 @@ class _Metrics:
 
     def __call__(self, X) -> dict:
         p = self.problem
+        if not np.isfinite(X).all():  # diverged: report NaN rather than evaluate f
+            keys = ["grad_norm", "consensus", "loss"] + (["grad_norm_pi"] if self.pi is not None
+                                                          else [])
+            keys += ["dist", "err_max"] if p.x_star is not None else []
+            return {k: np.full(X.shape[:-2], np.nan) for k in keys}
         xbar = X.mean(axis=-2)
         out = {"grad_norm": np.linalg.norm(p.full_grad(xbar), axis=-1)}
         if self.pi is not None:
@@ -304,26 +309,52 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                 bar.set_postfix_str(f"|grad f|={np.mean(m['grad_norm']):.3g}", refresh=False)
         return net.bcast(stop)
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        if state is None:
-            net.set_step(0)
-            state = alg.init(_local_rows(net, X0), oracle, net)
-            stop = log(0, state)
-        else:
-            stop = None
-        k = k0
-        while stop is None and k < steps:
-            net.set_step(k)
-            state = alg.step(state, oracle, net)
-            k += 1
-            if bar is not None:
-                bar.update(1)
-            if k % log_every == 0 or k == steps:
-                stop = log(k, state)
-            if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
-                    and k < steps and stop is None:
-                _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
-                                 hist)
+    def snapshot(state, k):
+        # A consistent point to checkpoint from if interrupted (KeyboardInterrupt).
+        c = net.counters
+        return (state, k, oracle.calls, (c.rounds, c.messages, c.floats),
+                len(hist.get("step", ())))
+
+    snap = None
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                         under="ignore"):
+            if state is None:
+                net.set_step(0)
+                state = alg.init(_local_rows(net, X0), oracle, net)
+                stop = log(0, state)
+            else:
+                stop = None
+            k = k0
+            snap = snapshot(state, k)
+            while stop is None and k < steps:
+                net.set_step(k)
+                state = alg.step(state, oracle, net)
+                k += 1
+                if bar is not None:
+                    bar.update(1)
+                if k % log_every == 0 or k == steps:
+                    stop = log(k, state)
+                if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
+                        and k < steps and stop is None:
+                    _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
+                                     hist)
+                snap = snapshot(state, k)
+    except KeyboardInterrupt:
+        # Interrupted (SIGINT, or SIGTERM turned into KeyboardInterrupt by the CLI): save
+        # the last consistent state so that resume=True continues with the same numbers.
+        # Single-process only: a collective gather could hang when ranks stop unevenly.
+        if bar is not None:
+            bar.close()
+        if checkpoint is not None and snap is not None and getattr(net, "size", 1) == 1:
+            s_state, s_k, s_calls, s_counters, s_len = snap
+            oracle.calls = s_calls
+            net.counters.rounds, net.counters.messages, net.counters.floats = s_counters
+            for v in hist.values():
+                del v[s_len:]
+            _save_checkpoint(checkpoint, net, s_state, oracle, s_k,
+                             time.perf_counter() - t0, hist)
+        raise
     if bar is not None:
         bar.close()
     if stop is not None:

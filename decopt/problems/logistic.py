@@ -1,0 +1,278 @@
+"""Nonconvex logistic regression of [LCLY25] / [LLY25], on synthetic or real data."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from scipy.special import expit
+
+from .base import Problem, check_finite_data, check_int, check_real, check_seed
+from .data import load_breast_cancer, load_libsvm
+
+__all__ = ["LogisticProblem", "logistic", "logistic_data"]
+
+
+
+def _block(arr, nodes):
+    """``arr[nodes]`` without a copy when ``nodes`` is a contiguous ascending range."""
+    m = nodes.shape[0]
+    if m and nodes[-1] - nodes[0] == m - 1 and (m == 1 or (np.diff(nodes) == 1).all()):
+        return arr[nodes[0]:nodes[0] + m]
+    return arr[nodes]
+
+
+def _reg_value(rho, X):
+    X2 = X * X
+    return rho * (X2 / (1.0 + X2)).sum(axis=-1)
+
+
+def _reg_grad(rho, X):
+    return rho * 2.0 * X / (1.0 + X * X) ** 2
+
+
+class LogisticProblem(Problem):
+    """Logistic loss plus the nonconvex regulariser ``rho sum_j x_j^2 / (1 + x_j^2)``.
+
+    ``f_i(x) = (1/m_i) sum_l log(1 + exp(-y_l h_l^T x)) + rho sum_j x_j^2/(1 + x_j^2)``.
+    Built by :func:`logistic` or :func:`logistic_data`.
+
+    Node data are stored padded as ``signed_features`` of shape (n, s_max, d) with rows
+    ``y_l h_l`` (zero rows beyond node i's ``m_i`` samples) and per-sample weights
+    ``1/m_i`` (0 on padding), so every kernel is one batched matrix product over nodes,
+    equal sample counts or not.
+    """
+
+    def __init__(self, name, features, labels, rho, params):
+        """``features``/``labels``: lists (one per node) of (m_i, d) arrays / (m_i,) ±1."""
+        self.name = name
+        self.params = params
+        self.rho = float(rho)
+        self.n = len(features)
+        self.dim = int(features[0].shape[1])
+        counts = np.array([f.shape[0] for f in features], dtype=np.int64)
+        smax = int(counts.max())
+        A = np.zeros((self.n, smax, self.dim))
+        y = np.zeros((self.n, smax))
+        w = np.zeros((self.n, smax))
+        for i, (f, lab) in enumerate(zip(features, labels)):
+            A[i, :counts[i]] = lab[:, None] * f
+            y[i, :counts[i]] = lab
+            w[i, :counts[i]] = 1.0 / counts[i]
+        self.signed_features = A
+        self.labels = y
+        self._w = w
+        self.samples_per_node = counts
+        gram_max = np.linalg.eigvalsh(np.swapaxes(A, 1, 2) @ A)[:, -1]
+        self.L = float((gram_max / (4.0 * counts)).max() + 2.0 * self.rho)
+        self.x_star = None
+
+    @property
+    def features(self):
+        """Unsigned features ``h_l`` padded to (n, s_max, d) (zeros beyond ``m_i``)."""
+        return self.signed_features * self.labels[..., None]
+
+    def _data_arrays(self):
+        return {"signed_features": self.signed_features, "labels": self.labels,
+                "samples_per_node": self.samples_per_node}
+
+    def _margins(self, A, X):
+        # z[..., j, l] = y_l h_l^T x_j for node j's samples l
+        return (A @ X[..., None])[..., 0]
+
+    def _local_losses(self, nodes, X):
+        A = _block(self.signed_features, nodes)
+        w = _block(self._w, nodes)
+        z = self._margins(A, X)
+        return (w * np.logaddexp(0.0, -z)).sum(axis=-1) + _reg_value(self.rho, X)
+
+    def _grads(self, nodes, X):
+        A = _block(self.signed_features, nodes)
+        w = _block(self._w, nodes)
+        s = w * expit(-self._margins(A, X))                     # (..., m, s)
+        g = -(np.swapaxes(A, -1, -2) @ s[..., None])[..., 0]    # (..., m, d)
+        return g + _reg_grad(self.rho, X)
+
+    def _sample_grads(self, nodes, X, idx):
+        G = self.signed_features[nodes[:, None], idx]           # (..., m, b, d)
+        s = expit(-(G @ X[..., None])[..., 0])                   # (..., m, b)
+        g = -(np.swapaxes(G, -1, -2) @ s[..., None])[..., 0] / idx.shape[-1]
+        return g + _reg_grad(self.rho, X)
+
+
+def logistic(n=16, dim=10, samples_per_node=200, heterogeneity=0.0, rho=0.01, seed=0):
+    """Synthetic nonconvex logistic regression, the test problem of [LCLY25]_, [LLY25]_.
+
+    .. math::
+
+        f_i(x) = \\frac{1}{m} \\sum_{l=1}^{m} \\log(1 + \\exp(-y_{i,l} h_{i,l}^T x))
+                 + \\rho \\sum_{j=1}^{d} \\frac{x_j^2}{1 + x_j^2}.
+
+    Data model (ALGORITHMS.md section 5): ``x_opt ~ N(0, I_d)``; features
+    ``h ~ N(0, I_d)``; label ``y = +1`` with probability ``sigmoid(h^T x_opt_i)``, else
+    ``-1``. Homogeneous (``heterogeneity = 0``): ``x_opt_i = x_opt`` for every node, i.e.
+    one global sample set of ``n * samples_per_node`` points cut into ``n`` equal
+    consecutive blocks. Heterogeneous (``heterogeneity = s > 0``): node ``i`` labels its
+    samples with ``x_opt_i = x_opt + s u_i``, ``u_i ~ N(0, I_d)`` (the papers use
+    ``s`` in {0.1, 1, 10}).
+
+    Parameters
+    ----------
+    n : int, default 16
+        Number of nodes (>= 1).
+    dim : int, default 10
+        Dimension ``d`` (>= 1).
+    samples_per_node : int, default 200
+        Local sample count ``m`` (>= 1), equal on every node.
+    heterogeneity : float, default 0.0
+        ``s >= 0`` above.
+    rho : float, default 0.01
+        Weight ``>= 0`` of the nonconvex regulariser.
+    seed : int, default 0
+        Seed of ``np.random.default_rng``; draws, in order, ``x_opt`` (d,), the ``u_i``
+        (n, d) (always drawn, so changing ``heterogeneity`` changes only the labels), the
+        features (n, m, d) and the uniforms (n, m) deciding the labels.
+
+    Returns
+    -------
+    LogisticProblem
+        ``L = max_i lambda_max(H_i^T H_i) / (4 m) + 2 rho`` (the logistic loss has
+        curvature <= 1/4 and the regulariser's second derivative lies in
+        ``[-rho/2, 2 rho]``); ``x_star = None``; ``samples_per_node`` is ``m`` for every
+        node; attributes ``x_opt`` (d,) and ``node_x_opt`` (n, d) record the generating
+        parameters.
+
+    References
+    ----------
+    .. [LCLY25] L. Liang, X. Chen, G. Luo, K. Yuan, "Achieving Linear Speedup and
+       Near-Optimal Complexity for Decentralized Optimization over Row-stochastic
+       Networks", ICML 2025, arXiv:2506.04600.
+    .. [LLY25] L. Liang, G. Luo, K. Yuan, "On the Linear Speedup of the Push-Pull Method
+       for Decentralized Optimization over Digraphs", arXiv:2506.18075.
+    """
+    n = check_int("n", n)
+    dim = check_int("dim", dim)
+    m = check_int("samples_per_node", samples_per_node)
+    heterogeneity = check_real("heterogeneity", heterogeneity, minimum=0.0)
+    rho = check_real("rho", rho, minimum=0.0)
+    seed = check_seed(seed)
+    params = dict(n=n, dim=dim, samples_per_node=m, heterogeneity=heterogeneity, rho=rho,
+                  seed=seed)
+
+    rng = np.random.default_rng(seed)
+    x_opt = rng.standard_normal(dim)
+    u = rng.standard_normal((n, dim))
+    H = rng.standard_normal((n, m, dim))
+    coin = rng.random((n, m))
+    node_x_opt = x_opt + heterogeneity * u
+    p = expit(np.einsum("nmd,nd->nm", H, node_x_opt))
+    y = np.where(coin < p, 1.0, -1.0)
+
+    prob = LogisticProblem("logistic", list(H), list(y), rho, params)
+    prob.x_opt = x_opt
+    prob.node_x_opt = node_x_opt
+    return prob
+
+
+
+def _split_sizes(N, n):
+    base, extra = divmod(N, n)
+    return np.array([base + 1] * extra + [base] * (n - extra), dtype=np.int64)
+
+
+def logistic_data(n=16, data="breast_cancer", rho=0.01, split="homogeneous",
+                  standardize=True, seed=0):
+    """The nonconvex logistic regression of :func:`logistic` on a real binary data set.
+
+    ``f_i(x) = (1/m_i) sum_{l in S_i} log(1 + exp(-y_l h_l^T x)) + rho sum_j x_j^2/(1+x_j^2)``
+    where the ``S_i`` partition the data set's samples.
+
+    Parameters
+    ----------
+    n : int, default 16
+        Number of nodes (>= 1, at most the number of samples).
+    data : str, default "breast_cancer"
+        ``"breast_cancer"``: the Wisconsin Diagnostic Breast Cancer set (569 samples, 30
+        features) bundled with decopt as a LIBSVM file (falls back to scikit-learn if the
+        file is missing). Anything else is read as the path of a LIBSVM-format file (see
+        :func:`load_libsvm`; binary labels). The path is stored as given in ``params``,
+        so under MPI every rank must see the file at the same path; the checksum covers
+        the data, so differing copies are detected.
+    rho : float, default 0.01
+        Weight ``>= 0`` of the nonconvex regulariser.
+    split : {"homogeneous", "sorted"}, default "homogeneous"
+        ``"homogeneous"``: samples shuffled, then cut into ``n`` consecutive blocks.
+        ``"sorted"``: samples shuffled, then stably sorted by label (-1 first) and cut
+        into ``n`` consecutive blocks, so most nodes see a single class (label
+        heterogeneity). Either way, all ``N`` samples are used: the first ``N mod n``
+        nodes get ``floor(N/n) + 1`` samples, the others ``floor(N/n)`` (no sample is
+        dropped; counts differ by at most one).
+    standardize : bool, default True
+        Centre every feature and scale it to unit variance over the whole data set before
+        splitting (constant features are only centred). No intercept feature is added.
+    seed : int, default 0
+        Seed of ``np.random.default_rng``, used for the one shuffle.
+
+    Returns
+    -------
+    LogisticProblem
+        ``L = max_i lambda_max(H_i^T H_i) / (4 m_i) + 2 rho``; ``x_star = None``.
+
+    Raises
+    ------
+    ImportError
+        If the bundled file is missing and scikit-learn is not installed.
+    ValueError
+        On an unknown ``data`` name or missing file, malformed LIBSVM input, non-finite
+        data, non-binary labels, ``n`` larger than the number of samples, or an unknown
+        ``split``.
+
+    References
+    ----------
+    .. [LCLY25] L. Liang, X. Chen, G. Luo, K. Yuan, "Achieving Linear Speedup and
+       Near-Optimal Complexity for Decentralized Optimization over Row-stochastic
+       Networks", ICML 2025, arXiv:2506.04600.
+    .. [LLY25] L. Liang, G. Luo, K. Yuan, "On the Linear Speedup of the Push-Pull Method
+       for Decentralized Optimization over Digraphs", arXiv:2506.18075.
+    """
+    n = check_int("n", n)
+    rho = check_real("rho", rho, minimum=0.0)
+    seed = check_seed(seed)
+    if split not in ("homogeneous", "sorted"):
+        raise ValueError(f"split = {split!r}, expected 'homogeneous' or 'sorted'")
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise ValueError(f"standardize = {standardize!r}, expected True or False")
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
+    if not isinstance(data, str):
+        raise ValueError(f"data = {data!r}, expected 'breast_cancer' or a LIBSVM file path")
+    params = dict(n=n, data=data, rho=rho, split=split, standardize=bool(standardize),
+                  seed=seed)
+
+    if data == "breast_cancer":
+        X, y = load_breast_cancer()
+    elif os.path.isfile(data):
+        X, y = load_libsvm(data)
+    else:
+        raise ValueError(
+            f"data = {data!r}: no such file; expected 'breast_cancer' or the path of a "
+            "LIBSVM-format file")
+    check_finite_data(f"data {data!r}", X)
+    N = X.shape[0]
+    if n > N:
+        raise ValueError(f"n = {n} exceeds the {N} samples of data {data!r}; expected "
+                         f"n <= {N} so that every node holds a sample")
+    if standardize:
+        X = X - X.mean(axis=0)
+        sd = X.std(axis=0)
+        X = X / np.where(sd > 0, sd, 1.0)
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(N)
+    if split == "sorted":
+        order = order[np.argsort(y[order], kind="stable")]
+    bounds = np.concatenate([[0], np.cumsum(_split_sizes(N, n))])
+    blocks = [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+    return LogisticProblem("logistic_data", [X[b] for b in blocks], [y[b] for b in blocks],
+                           rho, params)
+
