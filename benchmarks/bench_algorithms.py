@@ -80,8 +80,8 @@ def logistic_minibatch_grad(prob, b, seed=0):
         rng = np.random.default_rng([seed, k])
         idx = (rng.random((prob.n, b)) * counts[:, None]).astype(np.int64)
         G = F[nodes, idx]                                    # (n, b, d)
-        s = expit(-np.einsum("nbd,nd->nb", G, x))
-        return -np.einsum("nbd,nb->nd", G, s) / b + rho * 2 * x / (1 + x * x) ** 2
+        s = expit(-(G @ x[:, :, None])[:, :, 0])             # (n, b)
+        return -(s[:, None, :] @ G)[:, 0, :] / b + rho * 2 * x / (1 + x * x) ** 2
     return grad
 
 

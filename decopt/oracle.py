@@ -1,14 +1,18 @@
 """Per-node stochastic gradient oracle.
 
 Each node's randomness is a function of (seed, node id, call number) only, never of the
-backend or of how nodes are placed on processes: call ``c`` of run ``seed`` draws the
-samples of *all* n nodes from ``numpy.random.default_rng([seed, c, r])`` (r = 0..R-1 for
-the R samples a multi-step-gossip iteration averages) and keeps the rows of the hosted
-nodes. Drawing all n rows costs O(n d) per call on every process, which is small next to
-the mixing, and makes placement irrelevant by construction.
+backend or of how nodes are placed on processes: run ``seed`` owns one stream,
+``numpy.random.default_rng([seed, 0x5eed])``, and every call draws the samples of *all*
+n nodes from it, in a fixed order (R draws for the R samples a multi-step-gossip
+iteration averages), keeping the rows of the hosted nodes. Every process therefore
+walks the same stream; drawing all n rows costs O(n d) per call, small next to the
+mixing, and makes placement irrelevant by construction. The streams' states are part of
+a checkpoint (:meth:`Oracle.get_state`).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
@@ -22,6 +26,9 @@ def as_seed(seed) -> int:
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     return int(seed)
+
+
+_STREAM = 0x5EED  # domain tag of the gradient-noise streams
 
 
 class Oracle:
@@ -61,13 +68,13 @@ class Oracle:
         self.samples = int(samples)
         self.batched = bool(batched)
         self.calls = 0
+        self._rngs = [np.random.default_rng([s, _STREAM]) for s in self.seeds]
         self.deterministic = self.noise == 0.0 and batch_size is None
         if batch_size is not None:
             self._sizes = np.asarray(problem.samples_per_node, dtype=np.int64)
 
     def grad(self, X: np.ndarray) -> np.ndarray:
         """Stochastic gradients at X, shape (m, d) or (runs, m, d)."""
-        c = self.calls
         self.calls += 1
         # The problem's raw kernels: inputs here are valid by construction (the public
         # grads/sample_grads validate every call, which the hot loop cannot afford).
@@ -77,8 +84,8 @@ class Oracle:
         n, d = self.problem.n, self.problem.dim
         full = None if self.batch_size is not None else self.problem._grads(self.nodes, Xb)
         acc = np.zeros_like(Xb)
-        for r in range(self.samples):
-            rngs = [np.random.default_rng([s, c, r]) for s in self.seeds]
+        rngs = self._rngs
+        for _ in range(self.samples):
             if full is None:
                 b = self.batch_size
                 u = np.stack([g.random((n, b))[self.nodes] for g in rngs])
@@ -91,3 +98,18 @@ class Oracle:
                 acc += self.noise * z
         acc /= self.samples
         return acc if self.batched else acc[0]
+
+    def get_state(self) -> str:
+        """The call counter and the random streams' states, as a JSON string."""
+        return json.dumps({"calls": self.calls,
+                           "streams": [g.bit_generator.state for g in self._rngs]})
+
+    def set_state(self, text: str) -> None:
+        """Restore what :meth:`get_state` returned."""
+        doc = json.loads(text)
+        if len(doc["streams"]) != len(self._rngs):
+            raise ValueError(f"checkpoint holds {len(doc['streams'])} random streams, "
+                             f"this run has {len(self._rngs)} seeds")
+        self.calls = int(doc["calls"])
+        for g, st in zip(self._rngs, doc["streams"]):
+            g.bit_generator.state = st

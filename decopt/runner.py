@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +19,53 @@ from .oracle import Oracle, as_seed
 from .result import Result, atomic_write
 
 BACKENDS = ("local", "mpi", "auto")
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT/SIGTERM (or a KeyboardInterrupt from a callback).
+
+    Attributes
+    ----------
+    signum : int
+        The signal (``signal.SIGINT`` or ``signal.SIGTERM``).
+    step : int or None
+        The last completed iteration, when the state there was saved.
+    checkpoint : path or None
+        Where that state was saved; ``resume=True`` continues from it.
+    """
+
+    def __init__(self, signum, step=None, checkpoint=None):
+        self.signum, self.step, self.checkpoint = int(signum), step, checkpoint
+        where = (f"; checkpoint of step {step} saved to {checkpoint} (resume to continue)"
+                 if checkpoint is not None and step is not None else "")
+        super().__init__(f"interrupted by {signal.Signals(self.signum).name}{where}")
+
+
+class _DeferredInterrupts:
+    """SIGINT/SIGTERM set a flag that the loop reads between iterations, so a checkpoint
+    is always taken at a consistent point. A second signal interrupts at once. Only in
+    the main thread (signal handlers cannot be installed elsewhere)."""
+
+    def __enter__(self):
+        self.signum = None
+        self._prev = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._prev[sig] = signal.signal(sig, self._handler)
+                except (ValueError, OSError):  # pragma: no cover - exotic embedders
+                    pass
+        return self
+
+    def _handler(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, prev in self._prev.items():
+            signal.signal(sig, prev)
+        return False
 
 
 class IntermediateResult(dict):
@@ -198,8 +248,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                     samples=rounds, batched=batched)
     pi = pi_weights(mixing) if net.is_root else None
     config = {
-        "algorithm": alg_name, "options": {k: getattr(alg, k) for k in
-                                           alg.__dataclass_fields__ if k != "alpha"},
+        "algorithm": alg_name, "options": {f.name: getattr(alg, f.name) for f in
+                                           dataclasses.fields(alg) if f.name != "alpha"},
         "step_size": alg.alpha, "problem": problem.name, "problem_params": problem.params,
         "topology": topology if isinstance(topology, str) else mixing.description,
         "weights": weights, "weight_seed": weight_seed, "steps": steps,
@@ -309,51 +359,55 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                 bar.set_postfix_str(f"|grad f|={np.mean(m['grad_norm']):.3g}", refresh=False)
         return net.bcast(stop)
 
-    def snapshot(state, k):
-        # A consistent point to checkpoint from if interrupted (KeyboardInterrupt).
-        c = net.counters
-        return (state, k, oracle.calls, (c.rounds, c.messages, c.floats),
-                len(hist.get("step", ())))
-
-    snap = None
+    multi = getattr(net, "size", 1) > 1
+    consistent = False   # True between iterations: state, oracle and counters agree
+    k = k0
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
-                         under="ignore"):
+        with _DeferredInterrupts() as intr, np.errstate(over="ignore", invalid="ignore",
+                                                        divide="ignore", under="ignore"):
             if state is None:
                 net.set_step(0)
                 state = alg.init(_local_rows(net, X0), oracle, net)
+                consistent = True
                 stop = log(0, state)
             else:
+                consistent = True
                 stop = None
-            k = k0
-            snap = snapshot(state, k)
             while stop is None and k < steps:
                 net.set_step(k)
+                consistent = False
                 state = alg.step(state, oracle, net)
                 k += 1
+                consistent = True
                 if bar is not None:
                     bar.update(1)
-                if k % log_every == 0 or k == steps:
+                at_log = k % log_every == 0 or k == steps
+                if at_log:
                     stop = log(k, state)
                 if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
                         and k < steps and stop is None:
-                    _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
-                                     hist)
-                snap = snapshot(state, k)
-    except KeyboardInterrupt:
-        # Interrupted (SIGINT, or SIGTERM turned into KeyboardInterrupt by the CLI): save
-        # the last consistent state so that resume=True continues with the same numbers.
-        # Single-process only: a collective gather could hang when ranks stop unevenly.
+                    _save_checkpoint(checkpoint, net, state, oracle, k,
+                                     time.perf_counter() - t0, hist)
+                # A signal is acted on between iterations; under MPI only at logged steps,
+                # where all ranks agree (a collective), so no rank is left waiting.
+                if intr.signum is not None or (multi and at_log):
+                    signum = intr.signum or 0
+                    if multi:
+                        signum = int(net.allreduce_max(signum))
+                    if signum:
+                        raise Interrupted(signum, k, checkpoint)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, SIGTERM, or a callback that raised KeyboardInterrupt: keep the current
+        # iterate as a checkpoint when it is consistent, so resume=True continues with
+        # the same numbers; otherwise the last periodic checkpoint stays.
         if bar is not None:
             bar.close()
-        if checkpoint is not None and snap is not None and getattr(net, "size", 1) == 1:
-            s_state, s_k, s_calls, s_counters, s_len = snap
-            oracle.calls = s_calls
-            net.counters.rounds, net.counters.messages, net.counters.floats = s_counters
-            for v in hist.values():
-                del v[s_len:]
-            _save_checkpoint(checkpoint, net, s_state, oracle, s_k,
-                             time.perf_counter() - t0, hist)
+        if checkpoint is not None and consistent and (not multi or isinstance(exc, Interrupted)):
+            _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
+                             hist)
+        if not isinstance(exc, Interrupted):
+            raise Interrupted(signal.SIGINT, k if consistent else None,
+                              checkpoint if consistent else None) from exc
         raise
     if bar is not None:
         bar.close()
@@ -380,8 +434,8 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     arrays = {f"state_{f}": v for f, v in full.items()}
     arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
     c = net.counters
-    arrays["meta"] = np.array([k, oracle.calls, c.rounds, c.messages, c.floats],
-                              dtype=np.int64)
+    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats], dtype=np.int64)
+    arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
     bio = io.BytesIO()
     np.savez(bio, **arrays)
@@ -392,7 +446,8 @@ def _load_checkpoint(path, alg, oracle, net, X0):
     with np.load(path) as z:
         fields = {key[6:]: z[key] for key in z.files if key.startswith("state_")}
         hist = {key[5:]: list(z[key]) for key in z.files if key.startswith("hist_")}
-        k, calls, rounds, messages, floats = (int(v) for v in z["meta"])
+        k, rounds, messages, floats = (int(v) for v in z["meta"])
+        oracle_state = str(z["oracle"])
         elapsed = float(z["elapsed"])
     net.set_step(0)
     probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
@@ -401,7 +456,7 @@ def _load_checkpoint(path, alg, oracle, net, X0):
         raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
                          f"{type(alg).__name__} has {sorted(probe._fields)}")
     state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
-    oracle.calls = calls
+    oracle.set_state(oracle_state)
     net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
     if not net.is_root:
         hist = {}

@@ -100,6 +100,14 @@ def check_finite_data(name, array):
             "expected finite data")
 
 
+def block_rows(arr, nodes):
+    """``arr[nodes]`` without a copy when ``nodes`` is a contiguous ascending range."""
+    m = nodes.shape[0]
+    if m and nodes[-1] - nodes[0] == m - 1 and (m == 1 or (np.diff(nodes) == 1).all()):
+        return arr[nodes[0]:nodes[0] + m]
+    return arr[nodes]
+
+
 def _check_finite_x(name, X):
     if not np.isfinite(X).all():
         nbad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))

@@ -7,19 +7,11 @@ import os
 import numpy as np
 from scipy.special import expit
 
-from .base import Problem, check_finite_data, check_int, check_real, check_seed
+from .base import Problem, block_rows, check_finite_data, check_int, check_real, check_seed
 from .data import load_breast_cancer, load_libsvm
 
 __all__ = ["LogisticProblem", "logistic", "logistic_data"]
 
-
-
-def _block(arr, nodes):
-    """``arr[nodes]`` without a copy when ``nodes`` is a contiguous ascending range."""
-    m = nodes.shape[0]
-    if m and nodes[-1] - nodes[0] == m - 1 and (m == 1 or (np.diff(nodes) == 1).all()):
-        return arr[nodes[0]:nodes[0] + m]
-    return arr[nodes]
 
 
 def _reg_value(rho, X):
@@ -81,14 +73,14 @@ class LogisticProblem(Problem):
         return (A @ X[..., None])[..., 0]
 
     def _local_losses(self, nodes, X):
-        A = _block(self.signed_features, nodes)
-        w = _block(self._w, nodes)
+        A = block_rows(self.signed_features, nodes)
+        w = block_rows(self._w, nodes)
         z = self._margins(A, X)
         return (w * np.logaddexp(0.0, -z)).sum(axis=-1) + _reg_value(self.rho, X)
 
     def _grads(self, nodes, X):
-        A = _block(self.signed_features, nodes)
-        w = _block(self._w, nodes)
+        A = block_rows(self.signed_features, nodes)
+        w = block_rows(self._w, nodes)
         s = w * expit(-self._margins(A, X))                     # (..., m, s)
         g = -(np.swapaxes(A, -1, -2) @ s[..., None])[..., 0]    # (..., m, d)
         return g + _reg_grad(self.rho, X)

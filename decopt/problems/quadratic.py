@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Problem, check_int, check_real, check_seed
+from .base import Problem, block_rows, check_int, check_real, check_seed
 
 __all__ = ["QuadraticProblem", "quadratic"]
 
@@ -29,10 +29,10 @@ class QuadraticProblem(Problem):
         self.x_star = self.weighted_minimizer(np.ones(self.n))
 
     def _residual_and_hr(self, nodes, X):
-        R = X - self.b[nodes]
+        R = X - block_rows(self.b, nodes)
         if self.H is None:
             return R, R
-        return R, (self.H[nodes] @ R[..., None])[..., 0]
+        return R, (block_rows(self.H, nodes) @ R[..., None])[..., 0]
 
     def _local_losses(self, nodes, X):
         R, HR = self._residual_and_hr(nodes, X)
