@@ -1,0 +1,648 @@
+"""``decopt verify``: the theory of ALGORITHMS.md §2/§4 against measurements, as a table.
+
+Each row is one claim: what the theory predicts, what the runs measure, and a verdict
+(PASS/FAIL) against a tolerance that is stated, and justified, next to the check that
+uses it (the constants ``TOL_*`` below). Seeds are fixed, so the table is reproducible;
+confidence intervals come from the spread over seeds (per-seed fits, Student t).
+
+Claims (ALGORITHMS.md §4; the numbers are the ids in the table):
+
+1. Linear speedup with a constant effective step gamma: the steady-state
+   E||grad f(w)||^2 at the pi-weighted centroid w scales as 1/n (log-log slope -1).
+2. Linear speedup with the horizon-tuned step ~ 1/sqrt(nK): the ergodic average of
+   E||grad f(w_k)||^2 over K iterations follows 1/sqrt(nK) (slope -1/2 against nK).
+3. Deterministic gradients: exactness, O(alpha) bias of DSGD/SGP, linear rate = spectral
+   radius of the iteration matrix; Lemma 7 of [LCLY25]; beta(A^R) <= beta_A^R; the
+   Pull-Diag consensus error decays like beta_A^k.
+4. Multi-step gossip stabilises Pull-Diag-GT on the skewed ring; equal-budget comparison;
+   the theory's R.
+5. Lower/upper bounds (:mod:`decopt.theory`) against measured MG-Pull-Diag-GT runs.
+
+``run_claims(quick=True)`` returns the rows as dicts; ``main(argv)`` prints the table and
+returns 0 when every verdict is PASS, 1 otherwise. ``--quick`` takes well under two
+minutes on a laptop core; the full run (more seeds, longer runs, larger grids) under 15.
+
+References
+----------
+.. [LCLY25] arXiv:2506.04600.  .. [LLY25] arXiv:2506.18075.  .. [LHXY23] arXiv:2312.04928.
+.. [PSXN21] arXiv:1810.06653.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import textwrap
+import time
+
+import numpy as np
+from scipy import stats
+
+import topologies as tp
+
+from . import problems
+from . import theory as th
+from .mixing import resolve
+from .runner import run
+
+__all__ = ["run_claims", "main", "format_table", "CLAIMS", "QUICK", "FULL"]
+
+# ============================================================================ tolerances
+#: Claim 1: |slope + 1| <= 0.15 for the whole 95% interval (the issue's tolerance). For
+#: the exact centroid recursion the plateau is exactly gamma d sigma^2/((2 - gamma) n):
+#: slope -1; consensus errors feed back at O(gamma^2 / (1 - beta)), a few per cent at
+#: n = 32 on the sparse graph, i.e. a slope shift of < 0.02. The seed-to-seed spread of
+#: the fit is ~0.04 per seed.
+TOL_SPEEDUP_SLOPE = 0.15
+#: Claim 1: n * plateau within 25% of the closed form: checks that the *effective* step
+#: is the one the theory names (alpha n for Pull-Diag-GT, alpha n pi_A^T pi_B for
+#: Push-Pull); a wrong scaling is off by a factor n or kappa, far outside 25%. The
+#: 25% covers the O(gamma/(1 - beta)) consensus feedback on sparse graphs at n = 32 and
+#: the statistical error of a short plateau average (~5%).
+TOL_PLATEAU_REL = 0.25
+#: Claim 2: slope -1/2 within +-0.06 for the whole 95% interval. The exact closed form of
+#: the centralised recursion on the same grid has a slope within 0.02 of -1/2 (the
+#: 1/(2 - gamma) factor changes with gamma = sqrt(n/K)); the rest covers the decentral
+#: transient (O(gamma^2/(1 - beta)^2) / K, decaying faster than 1/sqrt(K); for
+#: Pull-Diag-GT also the D_k = Diag(A^k) != Diag(pi) start, which shortens its first
+#: centroid steps: measured slope -0.48) and seed noise (+-0.01 with 8 seeds). A law without the n (1/sqrt(K)) would give slope ~-0.3 on this grid, a
+#: 1/(nK) law -1: both far outside.
+TOL_DECAY_SLOPE = 0.06
+#: Claims 3a/3c: the issue's targets (round-off floor; 1e-3 relative on the rate).
+TOL_EXACT = 1e-10
+TOL_RATE_REL = 1e-3
+#: Claim 3b: halving alpha halves an O(alpha) bias up to the O(alpha^2) term: ratio 2
+#: within 15% (the ratio is 2 + O(alpha); measured within 3% at these steps).
+TOL_BIAS_RATIO = 0.3
+#: Claim 3f: the fitted per-step decay rate of ||Pi^1/2 (A^k - 1 pi^T) Pi^-1/2|| must be
+#: <= beta_A (a theorem: the error is <= beta_A^k), and within 1% of the slem, its
+#: asymptotic rate; 1% absorbs the polynomial factor of (near-)defective or complex pairs
+#: over the fit window.
+TOL_SLEM_REL = 0.01
+#: Claim 4: "converges" = max_i ||x_i - x*|| < 1e-9 after 3000 iterations (reference:
+#: 1.4e-11 at R = 20); "diverges" = above 1e8 (the runner's divergence threshold).
+TOL_CONVERGED = 1e-9
+DIVERGED = 1e8
+#: Claim 5: the measured/bound ratio may vary by at most a factor 2 across the grid.
+#: The bound is an O(.) statement with unit constants, so only its shape is testable.
+#: The grid lies beyond the transient, and the tuned step is (nearly) below its cap
+#: 1/(2 n L), where the exact closed form of the centroid recursion gives a ratio
+#: sqrt(2) (1 + O(gamma)): 1.45..2.2 on these grids (spread <= 1.5). Across the grid
+#: (n x4 or x8, K x4) a missing 1/sqrt(n) or a 1/K law would each add a factor >= 2.
+#: The runs must also match that closed form point by point within 15% (seed noise
+#: with 6-12 seeds is ~5%; the decentral corrections are O(gamma^2/(1 - beta)) with
+#: R = theory R, i.e. negligible: measured within 3%).
+TOL_BOUND_SPREAD = 2.0
+TOL_BOUND_CLOSED_FORM = 0.15
+
+#: Settings of the two modes.
+QUICK = dict(
+    speedup_ns=(2, 4, 8, 16, 32), speedup_steps=1500, speedup_burn=300, speedup_seeds=8,
+    decay_grid=((4, 400), (4, 1600), (16, 400), (16, 1600)), decay_seeds=8,
+    decay_algs=("pull_diag_gt", "push_pull"),
+    rate_steps=3000, bias_steps=4000,
+    mg_R=(1, 2, 5, 10, 20), budget=60_000,
+    bound_ns=(4, 8, 16), bound_T=(150, 600), bound_seeds=6,
+)
+FULL = dict(
+    speedup_ns=(2, 4, 8, 16, 32), speedup_steps=5000, speedup_burn=1000, speedup_seeds=16,
+    decay_grid=((4, 400), (4, 1600), (4, 6400), (16, 400), (16, 1600), (16, 6400),
+                (64, 1600)),
+    decay_seeds=16, decay_algs=("pull_diag_gt", "push_pull", "gt"),
+    rate_steps=4000, bias_steps=6000,
+    mg_R=(1, 2, 5, 10, 20), budget=60_000,
+    bound_ns=(4, 8, 16, 32), bound_T=(400, 1600), bound_seeds=12,
+)
+
+# Constant-step speedup setup (ALGORITHMS.md §4 prediction 1).
+GAMMA = 0.05          # effective step
+DIM = 5
+SIGMA = 1.0           # per-coordinate noise: N(0, I_d) added to each local gradient
+BOUND_SIGMA = 4.0     # claim 5's per-coordinate noise (see claim_bounds)
+MG_R_SPEEDUP = 3      # MG-Pull-Diag-GT rounds in claims 1 (cheap, and small enough that
+                      # the R-sample averaging is visible: plateau / 3)
+
+
+def _row(cid, claim, prediction, measurement, ok, **details):
+    return {"id": cid, "claim": claim, "prediction": prediction,
+            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
+            "details": details}
+
+
+def _t_interval(values, level=0.95):
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if v.size < 2:
+        return m, m, m
+    h = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - h, m + h
+
+
+def _per_seed_slopes(x, Y):
+    """Slopes of log Y[:, s] against log x, one per seed (Y: (points, seeds))."""
+    lx = np.log(np.asarray(x, float))
+    lY = np.log(np.asarray(Y, float))
+    lxc = lx - lx.mean()
+    return (lxc @ (lY - lY.mean(axis=0))) / (lxc @ lxc)
+
+
+# ============================================================================ claim 1
+def _sparse_spec(n):
+    """The sparse directed family of claims 1: each node sends to min(3, n-1) random
+    others, resampled until strongly connected (tp.random_k_out, seed 0)."""
+    return f"kout:{n},k={min(3, n - 1)},seed=0"
+
+
+SPEEDUP_CASES = (
+    # (label, algorithm, rounds, topology(n) for the dense case, for the sparse case)
+    ("push_pull", "push_pull", 1),
+    ("pull_diag_gt", "pull_diag_gt", 1),
+    (f"mg_pull_diag_gt[R={MG_R_SPEEDUP}]", "pull_diag_gt", MG_R_SPEEDUP),
+    ("gt", "gt", 1),
+)
+
+
+def _graph(label_alg, kind, n):
+    if kind == "exp":
+        return f"exp:{n}"
+    # gt needs a doubly stochastic W: Metropolis weights on the undirected ring
+    return f"uring:{n}" if label_alg == "gt" else _sparse_spec(n)
+
+
+def _alpha_for(name, gamma, spec, n):
+    """Nominal alpha giving effective step gamma (theory.effective_step inverted)."""
+    if name in ("push_pull", "ab"):
+        m = resolve(spec, "row+column")
+        pa = tp.perron_vector(m.row[0], side="row")
+        pb = tp.perron_vector(m.col[0], side="column")
+        return gamma / th.effective_step(name, 1.0, n, pa, pb)
+    return gamma / th.effective_step(name, 1.0, n)
+
+
+def claim_speedup_constant(cfg):
+    rows = []
+    ns = cfg["speedup_ns"]
+    S = cfg["speedup_seeds"]
+    seeds = list(range(S))
+    for kind in ("exp", "sparse"):
+        for label, name, R in SPEEDUP_CASES:
+            plate = np.empty((len(ns), S))
+            ok_runs = True
+            graphs = []
+            for j, n in enumerate(ns):
+                spec = _graph(name, kind, n)
+                graphs.append(spec)
+                prob = problems.quadratic(n=n, dim=DIM, heterogeneity=1.0, condition=1.0,
+                                          seed=0)
+                alpha = _alpha_for(name, GAMMA, spec, n)
+                res = run(name, prob, spec, steps=cfg["speedup_steps"], step_size=alpha,
+                          seed=seeds, noise=SIGMA, rounds=R, log_every=5)
+                ok_runs &= bool(res.success)
+                h = res.history
+                key = "grad_norm_pi" if "grad_norm_pi" in h else "grad_norm"
+                keep = h["step"] >= cfg["speedup_burn"]
+                plate[j] = np.mean(h[key][keep] ** 2, axis=0) if res.success else np.nan
+            predicted = th.sgd_plateau(GAMMA, DIM, SIGMA, n=1, R=R)
+            if ok_runs:
+                slopes = _per_seed_slopes(ns, plate)
+                m, lo, hi = _t_interval(slopes)
+                n_plat = np.asarray(ns) * plate.mean(axis=1)
+                rel = np.abs(n_plat / predicted - 1).max()
+                ok = (-1 - TOL_SPEEDUP_SLOPE <= lo) and (hi <= -1 + TOL_SPEEDUP_SLOPE) \
+                    and rel <= TOL_PLATEAU_REL
+                meas = (f"slope {m:.3f} [{lo:.3f}, {hi:.3f}] (95% t, {S} seeds); "
+                        f"n*plateau {n_plat.min():.3f}..{n_plat.max():.3f}")
+            else:
+                m = lo = hi = math.nan
+                n_plat = np.full(len(ns), math.nan)
+                ok = False
+                meas = "a run diverged"
+            topo = "exp:n" if kind == "exp" else ("uring:n" if name == "gt" else
+                                                  "kout:n,k=min(3,n-1)")
+            rows.append(_row(
+                "1", f"linear speedup, const step: {label} on {topo}, n={ns[0]}..{ns[-1]}",
+                f"slope -1 +-{TOL_SPEEDUP_SLOPE}; n*plateau = {predicted:.3f} "
+                f"+-{TOL_PLATEAU_REL:.0%}", meas, ok, slope=m, ci=(lo, hi),
+                n_plateau=list(map(float, n_plat)), predicted=predicted, graphs=graphs))
+    return rows
+
+
+# ============================================================================ claim 2
+def claim_speedup_decay(cfg):
+    rows = []
+    S = cfg["decay_seeds"]
+    seeds = list(range(S))
+    grid = cfg["decay_grid"]
+    delta = 0.5 * DIM          # x0 = x* + 1: f(x0) - f* = d/2 for every n
+    sig_tot2 = DIM * SIGMA ** 2
+    for name in cfg["decay_algs"]:
+        meas_vals = np.empty((len(grid), S))
+        pred_vals = np.empty(len(grid))
+        nK = np.empty(len(grid))
+        ok_runs = True
+        for j, (n, K) in enumerate(grid):
+            spec = f"exp:{n}"
+            prob = problems.quadratic(n=n, dim=DIM, heterogeneity=1.0, seed=0)
+            gamma = th.tuned_step(n, 1.0, delta, math.sqrt(sig_tot2), K)
+            alpha = _alpha_for(name, gamma, spec, n)
+            x0 = prob.x_star + 1.0
+            res = run(name, prob, spec, steps=K, step_size=alpha, seed=seeds, noise=SIGMA,
+                      log_every=1, x0=x0)
+            ok_runs &= bool(res.success)
+            h = res.history
+            key = "grad_norm_pi" if "grad_norm_pi" in h else "grad_norm"
+            meas_vals[j] = np.mean(h[key][:K] ** 2, axis=0)      # k = 0..K-1
+            # Pull-Diag-GT's first step uses D_0 = I: effective gamma/n (pi uniform here)
+            first = gamma / n if name == "pull_diag_gt" else None
+            pred_vals[j] = th.sgd_ergodic_average(gamma, 2 * delta, sig_tot2 / n, K,
+                                                  first_gamma=first)
+            nK[j] = n * K
+        if ok_runs:
+            slopes = _per_seed_slopes(nK, meas_vals)
+            m, lo, hi = _t_interval(slopes)
+            pred_slope = th.fit_slope(nK, pred_vals)
+            ratio = meas_vals.mean(axis=1) / pred_vals
+            ok = (-0.5 - TOL_DECAY_SLOPE <= lo) and (hi <= -0.5 + TOL_DECAY_SLOPE)
+            meas = (f"slope {m:.3f} [{lo:.3f}, {hi:.3f}] (95% t, {S} seeds); "
+                    f"measured/closed form {ratio.min():.2f}..{ratio.max():.2f}")
+        else:
+            m = lo = hi = pred_slope = math.nan
+            ratio = np.full(len(grid), math.nan)
+            ok, meas = False, "a run diverged"
+        rows.append(_row(
+            "2", f"linear speedup, step ~1/sqrt(nK): {name} on exp:n, "
+                 f"nK={int(nK.min())}..{int(nK.max())}",
+            f"(1/K)sum E|grad f|^2 ~ 1/sqrt(nK): slope -0.5 +-{TOL_DECAY_SLOPE} "
+            f"(closed form {pred_slope:.3f})", meas, ok, slope=m, ci=(lo, hi),
+            closed_form_slope=pred_slope, ratio=list(map(float, ratio)),
+            grid=[list(g) for g in grid]))
+    return rows
+
+
+# ============================================================================ claim 3
+#: Deterministic checks (claim 3): name -> (topology, alpha) on the heterogeneous,
+#: condition-5 quadratic. Directed methods on the ring with chords (A != B, pi_A not
+#: uniform), W-methods on the exponential graph, Exact-Diffusion on the undirected ring.
+DETERMINISTIC_CASES = {
+    "gt": ("exp:8", 0.1), "exact_diffusion": ("uring:8", 0.1),
+    "push_diging": ("chords:8", 0.05), "frost": ("chords:8", 0.02),
+    "pull_diag_gt": ("chords:8", 0.01), "push_pull": ("chords:8", 0.05),
+    "ab": ("chords:8", 0.02), "dsgd": ("exp:8", 0.1), "sgp": ("chords:8", 0.05),
+}
+LEMMA7_TOPOLOGIES = ("exp:16", "chords:16", "skewring:16", "star:16", "grid:4x4",
+                     "skewchain:10")
+
+
+def _det_problem():
+    return problems.quadratic(n=8, dim=3, heterogeneity=2.0, condition=5.0, seed=1)
+
+
+def _row_matrix(spec):
+    G = tp.from_spec(spec)
+    return tp.default_weights(G, "row")   # skewchain carries its special weights
+
+
+def claim_deterministic(cfg):
+    from .algorithms import ALGORITHMS
+    rows = []
+    prob = _det_problem()
+    exact = [k for k in DETERMINISTIC_CASES if ALGORITHMS[k].exact]
+    inexact = [k for k in DETERMINISTIC_CASES if not ALGORITHMS[k].exact]
+    finals, rates = {}, {}
+    for name in exact:
+        spec, a = DETERMINISTIC_CASES[name]
+        res = run(name, prob, spec, steps=cfg["rate_steps"], step_size=a, log_every=1)
+        err = res.history["err_max"]
+        finals[name] = float(err[-1]) if res.success else math.inf
+        rho = th.spectral_radius(th.iteration_matrix(name, prob, spec, a))
+        measured, npts = th.fit_rate(err)
+        rates[name] = (measured, rho, abs(measured - rho) / rho, npts)
+    worst = max(finals, key=finals.get)
+    rows.append(_row("3a", f"exactness, deterministic: {len(exact)} exact methods, "
+                     "heterogeneous quadratic (cond 5)",
+                     f"max_i |x_i - x*| < {TOL_EXACT:g}",
+                     f"worst {finals[worst]:.1e} ({worst})",
+                     finals[worst] < TOL_EXACT, finals=finals))
+    bias = {}
+    for name in inexact:
+        spec, a = DETERMINISTIC_CASES[name]
+        e = []
+        for alpha in (a, a / 2):
+            res = run(name, prob, spec, steps=cfg["bias_steps"], step_size=alpha,
+                      log_every=cfg["bias_steps"])
+            e.append(float(res.history["err_max"][-1]))
+        bias[name] = (e[0], e[1], e[0] / e[1])
+    ok = all(abs(r - 2) <= TOL_BIAS_RATIO and e2 > 1e-4 for _, e2, r in bias.values())
+    rows.append(_row("3b", "DSGD and SGP keep an O(alpha) bias",
+                     f"err(a)/err(a/2) = 2 +-{TOL_BIAS_RATIO}, err > 1e-4",
+                     "; ".join(f"{k}: {v[0]:.2e}/{v[1]:.2e} = {v[2]:.3f}"
+                               for k, v in bias.items()), ok, bias=bias))
+    worst = max(rates, key=lambda k: rates[k][2] if not math.isnan(rates[k][2]) else math.inf)
+    ok = all(r[2] <= TOL_RATE_REL and r[3] > 20 for r in rates.values())
+    m, rho, rel, _ = rates[worst]
+    rows.append(_row("3c", f"linear rate = spectral radius of the iteration matrix "
+                     f"({len(rates)} methods)",
+                     f"|rate - rho|/rho <= {TOL_RATE_REL:g}",
+                     f"worst {rel:.1e} ({worst}: {m:.6f} vs {rho:.6f})", ok,
+                     rates={k: list(v) for k, v in rates.items()}))
+
+    checks = {s: th.lemma7_check(_row_matrix(s)) for s in LEMMA7_TOPOLOGIES}
+    ok = all(c.holds for c in checks.values())
+    tight = max(checks, key=lambda s: checks[s].worst / checks[s].bound)
+    c = checks[tight]
+    rows.append(_row("3d", f"Lemma 7 [LCLY25] on {len(checks)} topologies, all k >= "
+                     "threshold", "1/[A^k]_ii <= 2 n kappa for k >= 2(ln kappa + ln n)/"
+                     "(1-beta)",
+                     f"tightest {tight}: {c.worst:.3g} <= {c.bound:.3g} (k >= {c.first_k})",
+                     ok, checks={s: vars(v) for s, v in checks.items()}))
+
+    pw = {}
+    for s in ("exp:16", "chords:16", "skewring:16", "skewchain:8"):
+        A = _row_matrix(s)
+        b1 = tp.beta(A)
+        for R in (2, 3, 5, 10):
+            bR = tp.beta(th.matrix_power_csr(A, R))
+            pw[(s, R)] = (bR, b1 ** R)
+    # 1e-12 relative: equality holds for normal Pi^1/2 A Pi^-1/2 (exp, grid), where two
+    # SVDs of different matrices agree only to round-off
+    ok = all(bR <= b1R * (1 + 1e-12) + 1e-14 for bR, b1R in pw.values())
+    worst = max(pw, key=lambda key: pw[key][0] / pw[key][1])
+    tight = pw[worst][0] / pw[worst][1]
+    loose = min(bR / b1R for bR, b1R in pw.values())
+    rows.append(_row("3e", "beta(A^R) <= beta_A^R (4 topologies, R in 2,3,5,10)",
+                     "beta(A^R)/beta_A^R <= 1 (+1e-12) for every pair",
+                     f"{len(pw)} pairs; ratio {loose:.3g}..{tight:.12f} (max at "
+                     f"{worst[0]}, R={worst[1]}: equality, normal matrix)", ok,
+                     pairs={f"{s}^{R}": v for (s, R), v in pw.items()}))
+
+    cons = {}
+    for s in ("exp:16", "chords:16", "skewring:16", "grid:4x4", "skewchain:8"):
+        A = _row_matrix(s)
+        b, sl = tp.beta(A), tp.slem(A)
+        K = int(min(5000, max(2000, 40 / (1 - sl))))
+        le = th.weighted_consensus_errors(A, K, log=True)
+        ks = np.arange(1, K + 1)
+        bound_ok = bool(np.all(le[1:] <= ks * math.log(b) + 1e-9 * ks))
+        half = ks[K // 2 - 1:]
+        rate = float(np.exp(np.polyfit(half, le[half], 1)[0]))
+        cons[s] = (rate, b, sl, bound_ok)
+    ok = all(r <= b * (1 + 1e-9) and abs(r - sl) <= TOL_SLEM_REL * sl and bo
+             for r, b, sl, bo in cons.values())
+    rows.append(_row("3f", "Pull-Diag consensus: ||Pi^1/2 (A^k - 1pi^T) Pi^-1/2|| decays "
+                     "like beta_A^k (5 topologies)",
+                     f"error <= beta_A^k for all k; fitted rate <= beta_A and within "
+                     f"{TOL_SLEM_REL:.0%} of slem",
+                     "; ".join(f"{s}: {r:.4f} (beta {b:.4f}, slem {sl:.4f})"
+                               for s, (r, b, sl, _) in cons.items()), ok,
+                     consensus={s: list(v) for s, v in cons.items()}))
+    return rows
+
+
+# ============================================================================ claim 4
+def claim_multigossip(cfg):
+    rows = []
+    n = 32
+    spec = f"skewring:{n}"
+    prob = problems.quadratic(n=n, dim=5, heterogeneity=3.0, seed=0)
+    alpha = 0.01 / n
+    ref = {1: 1.3e94, 2: 1.1e49, 5: 35, 10: 1.5e-6, 20: 1.4e-11}
+    errs, flags = {}, {}
+    for R in cfg["mg_R"]:
+        # flags[R]: what decopt.run reports with its default early stop (success=False
+        # when ||x_i|| exceeds 1e8 x the initial scale); for a stopped run, repeat it with
+        # divergence=inf to get the error after the full 3000 iterations, comparable with
+        # the reference numbers.
+        res = run("pull_diag_gt", prob, spec, steps=3000, step_size=alpha, rounds=R,
+                  log_every=100)
+        flags[R] = bool(res.success)
+        if not res.success:
+            res = run("pull_diag_gt", prob, spec, steps=3000, step_size=alpha, rounds=R,
+                      log_every=100, divergence=math.inf)
+        errs[R] = float(res.history["err_max"][-1])
+    Rs = sorted(errs)
+    ok = errs[Rs[0]] > DIVERGED and errs[Rs[-1]] < TOL_CONVERGED and all(
+        errs[a] >= errs[b] for a, b in zip(Rs, Rs[1:]))
+    rows.append(_row(
+        "4a", f"MG stabilises Pull-Diag-GT: skewring:{n}, n*alpha=0.01, 3000 its, "
+              "deterministic",
+        "R=1 diverges (ref 1.3e94), R=20 converges (ref 1.4e-11), error falls with R",
+        ", ".join(f"R={R}: {errs[R]:.1e}" for R in Rs)
+        + "; decopt.run's early stop flags R=" + ",".join(str(R) for R in Rs if not flags[R]),
+        ok, errors=errs, reference=ref, stable=flags))
+
+    B = cfg["budget"]
+    eq = {}
+    for R in (1, 5, 10, 20):
+        res = run("pull_diag_gt", prob, spec, steps=B // R, step_size=alpha, rounds=R,
+                  log_every=max(1, B // R // 10))
+        eq[R] = float(res.history["err_max"][-1]) if res.success else math.inf
+    mg_best = min(eq[R] for R in eq if R > 1)
+    ok = mg_best <= eq[1]
+    # scope note: on skewring:16 at the same n*alpha plain Pull-Diag-GT is stable
+    p16 = problems.quadratic(n=16, dim=5, heterogeneity=3.0, seed=0)
+    b16 = 6000
+    e16 = {}
+    for R in (1, 5):
+        res = run("pull_diag_gt", p16, "skewring:16", steps=b16 // R, step_size=0.01 / 16,
+                  rounds=R, log_every=b16 // R)
+        e16[R] = float(res.history["err_max"][-1]) if res.success else math.inf
+    rows.append(_row(
+        "4b", f"equal budget ({B} rounds/phase): MG vs plain on skewring:{n}",
+        "MG (K/R its of A^R) matches or beats plain (K its) where plain is unstable",
+        ", ".join(f"R={R}: {'diverged' if math.isinf(e) else f'{e:.1e}'}"
+                  for R, e in eq.items())
+        + f" | scope: skewring:16 (plain stable), {b16} rounds: plain {e16[1]:.1e}, "
+          f"R=5 {e16[5]:.1e}", ok, errors=eq, skewring16=e16))
+
+    theo = {}
+    for s in (spec, "chords:32", "exp:32", _sparse_spec(32)):
+        dsc = tp.describe(_row_matrix(s))
+        theo[s] = dsc["mg_rounds"]
+    stable = [R for R in Rs if errs[R] < TOL_CONVERGED]
+    ok = bool(stable) and theo[spec] >= min(stable)
+    rows.append(_row(
+        "4c", "theory's R = ceil(3(1 + ln kappa + ln n)/(1 - beta)) is sufficient",
+        f"R_theory({spec}) >= smallest R measured to converge",
+        ", ".join(f"{s}: R={r}" for s, r in theo.items())
+        + f"; measured: R >= {min(stable) if stable else 'none'} converges", ok,
+        theory_R=theo))
+    return rows
+
+
+# ============================================================================ claim 5
+def claim_bounds(cfg):
+    rows = []
+    L, delta, sig_tot = 1.0, 0.5 * DIM, math.sqrt(DIM) * SIGMA
+    # calculator sanity: lower <= upper, ratio of network terms = (1+ln k+ln n)/(1+ln k),
+    # and at K = K_T the two terms of the MG bound are equal
+    calc = []
+    for s in ("exp:16", "skewring:16", "skewchain:10"):
+        d = tp.describe(_row_matrix(s))
+        n, k, b = d["n"], d["kappa"], d["beta"]
+        KT = th.transient_iterations(n, L, delta, sig_tot, k, b)
+        sp_ = th.speedup_term(n, L, delta, sig_tot, KT)
+        up = th.upper_bound_mg_pull_diag_gt(n, L, delta, sig_tot, k, b, KT)
+        lo = th.lower_bound_row(n, L, delta, sig_tot, k, b, KT)
+        calc.append((s, KT, up / sp_, lo <= up, up / lo))
+    ok = all(abs(c[2] - 2) < 1e-9 and c[3] for c in calc)
+    rows.append(_row(
+        "5a", "bound calculators ([LCLY25] Thm 1, [LHXY23], MG upper, transient K_T)",
+        "lower <= MG upper <= lower * (1+ln k+ln n)/(1+ln k); at K_T the two MG terms "
+        "are equal", "; ".join(f"{s}: K_T={KT:.3g}, upper/lower={r:.2f}"
+                               for s, KT, _, _, r in calc), ok, calc=calc))
+
+    S = cfg["bound_seeds"]
+    seeds = list(range(S))
+    # noise BOUND_SIGMA per coordinate puts the whole grid beyond the transient K_T
+    # (K_T = 44 rounds for exp:16), where the bound's shape is sigma sqrt(L Delta/(nK))
+    # and the tuned step is below its cap 1/(2 n L)
+    sig_tot = math.sqrt(DIM) * BOUND_SIGMA
+    ratios, preds, pts = [], [], []
+    for n in cfg["bound_ns"]:
+        spec = f"exp:{n}"
+        d = tp.describe(_row_matrix(spec))
+        R = th.mg_rounds(max(d["kappa"], 1.0), d["beta"], n)
+        prob = problems.quadratic(n=n, dim=DIM, heterogeneity=1.0, seed=0)
+        for T in cfg["bound_T"]:
+            K = T * R
+            gamma = th.tuned_step(n, L, delta, sig_tot, K, R=R)
+            res = run("pull_diag_gt", prob, spec, steps=T, step_size=gamma / n, rounds=R,
+                      seed=seeds, noise=BOUND_SIGMA, log_every=1, x0=prob.x_star + 1.0)
+            g2 = np.mean(res.history["grad_norm_pi"][:T] ** 2) if res.success else math.inf
+            bound = th.upper_bound_mg_pull_diag_gt(n, L, delta, sig_tot, max(d["kappa"], 1),
+                                                   d["beta"], K)
+            cf = th.sgd_ergodic_average(gamma, 2 * delta, sig_tot ** 2 / (n * R), T,
+                                        first_gamma=gamma / n)
+            ratios.append(g2 / bound)
+            preds.append(cf / bound)
+            pts.append((n, R, T, K, gamma, g2, bound))
+    ratios = np.array(ratios)
+    spread = ratios.max() / ratios.min()
+    cf_dev = float(np.max(np.abs(ratios / np.array(preds) - 1)))
+    ok = bool(np.all(np.isfinite(ratios))) and spread <= TOL_BOUND_SPREAD \
+        and cf_dev <= TOL_BOUND_CLOSED_FORM
+    nK = [p[0] * p[3] for p in pts]
+    rows.append(_row(
+        "5b", f"MG-Pull-Diag-GT (R = theory R, tuned step, sigma={BOUND_SIGMA:g}) vs its "
+              f"upper bound, exp:n, n={cfg['bound_ns'][0]}..{cfg['bound_ns'][-1]}, "
+              f"nK={min(nK):.2g}..{max(nK):.2g}",
+        f"measured/bound flat: spread <= {TOL_BOUND_SPREAD:g}x; = closed form "
+        f"({min(preds):.2f}..{max(preds):.2f}) +-{TOL_BOUND_CLOSED_FORM:.0%}",
+        f"ratio {ratios.min():.2f}..{ratios.max():.2f} (spread {spread:.2f}x); "
+        f"max dev from closed form {cf_dev:.1%}", ok,
+        points=pts, ratios=list(map(float, ratios)), closed_form=list(map(float, preds))))
+    return rows
+
+
+CLAIMS = (claim_speedup_constant, claim_speedup_decay, claim_deterministic,
+          claim_multigossip, claim_bounds)
+
+
+def run_claims(quick=True, claims=None, progress=None) -> list[dict]:
+    """Measure every claim; returns one dict per table row.
+
+    Each row has ``id``, ``claim``, ``prediction``, ``measurement``, ``verdict``
+    ("PASS"/"FAIL"), ``details`` (the numbers behind the row) and ``seconds``.
+
+    Parameters
+    ----------
+    quick : bool
+        The CI-sized settings (:data:`QUICK`) or the full ones (:data:`FULL`).
+    claims : iterable of int, optional
+        Claim numbers 1..5 to run (default all).
+    progress : callable, optional
+        Called with a short message before each claim (e.g. ``print``).
+    """
+    cfg = QUICK if quick else FULL
+    chosen = range(1, len(CLAIMS) + 1) if claims is None else claims
+    rows = []
+    for i in chosen:
+        fn = CLAIMS[int(i) - 1]
+        if progress:
+            progress(f"claim {i}: {fn.__name__} ...")
+        t0 = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = fn(cfg)
+        dt = time.perf_counter() - t0
+        for r in out:
+            r["seconds"] = dt / len(out)
+        rows.extend(out)
+    return rows
+
+
+def format_table(rows) -> str:
+    """The rows as a plain-text table: claim | prediction | measurement | verdict."""
+    cols = [("id", 3), ("claim", 36), ("prediction", 38), ("measurement", 48),
+            ("verdict", 7)]
+    lines = []
+    head = " | ".join(name.ljust(w) for name, w in cols)
+    lines.append(head)
+    lines.append("-+-".join("-" * w for _, w in cols))
+    for r in rows:
+        cells = [textwrap.wrap(str(r[name]), w) or [""] for name, w in cols]
+        for k in range(max(len(c) for c in cells)):
+            lines.append(" | ".join((c[k] if k < len(c) else "").ljust(w)
+                                    for c, (_, w) in zip(cells, cols)).rstrip())
+        lines.append("-+-".join("-" * w for _, w in cols))
+    return "\n".join(lines)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else str(v)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    return obj
+
+
+def main(argv=None) -> int:
+    """``decopt verify [--quick] [--claims 1,3] [--json FILE]``; 0 iff every claim holds."""
+    p = argparse.ArgumentParser(prog="decopt verify",
+                                description="theory vs measurement table (ALGORITHMS.md §4)")
+    p.add_argument("--quick", action="store_true", help="CI-sized runs (< 2 minutes)")
+    p.add_argument("--claims", help="comma-separated claim numbers 1-5 (default all)")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    try:
+        args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as e:
+        return int(e.code or 0) if e.code in (0, None) else 2
+    claims = None
+    if args.claims:
+        try:
+            claims = [int(c) for c in args.claims.split(",")]
+        except ValueError:
+            print(f"decopt verify: error: --claims must be numbers 1-5, got {args.claims!r}",
+                  file=sys.stderr)
+            return 2
+        bad = [c for c in claims if not 1 <= c <= len(CLAIMS)]
+        if bad:
+            print(f"decopt verify: error: no claim {bad[0]}; expected 1-{len(CLAIMS)}",
+                  file=sys.stderr)
+            return 2
+    t0 = time.perf_counter()
+    rows = run_claims(quick=args.quick, claims=claims,
+                      progress=lambda m: print(m, file=sys.stderr, flush=True))
+    wall = time.perf_counter() - t0
+    print(format_table(rows))
+    npass = sum(r["verdict"] == "PASS" for r in rows)
+    print(f"{npass}/{len(rows)} claims hold ({'quick' if args.quick else 'full'} run, "
+          f"{wall:.0f} s)")
+    if args.json:
+        from pathlib import Path
+        Path(args.json).write_text(json.dumps(_jsonable(rows), indent=1))
+    return 0 if npass == len(rows) else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
