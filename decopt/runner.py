@@ -319,7 +319,9 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
     hist: dict[str, list] = {}
     k0, elapsed0 = 0, 0.0
     state = None
-    if checkpoint is not None and resume and Path(checkpoint).exists():
+    # under MPI the root decides (ranks need not share the checkpoint's file system)
+    if checkpoint is not None and resume and net.bcast(
+            Path(checkpoint).exists() if root else None):
         state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0)
     t0 = time.perf_counter() - elapsed0
     success, message = True, "finished"
@@ -442,13 +444,18 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     atomic_write(path, bio.getvalue())
 
 
-def _load_checkpoint(path, alg, oracle, net, X0):
+def _read_npz(path) -> dict:
     with np.load(path) as z:
-        fields = {key[6:]: z[key] for key in z.files if key.startswith("state_")}
-        hist = {key[5:]: list(z[key]) for key in z.files if key.startswith("hist_")}
-        k, rounds, messages, floats = (int(v) for v in z["meta"])
-        oracle_state = str(z["oracle"])
-        elapsed = float(z["elapsed"])
+        return {key: z[key] for key in z.files}
+
+
+def _load_checkpoint(path, alg, oracle, net, X0):
+    z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
+    fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
+    hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
+    k, rounds, messages, floats = (int(v) for v in z["meta"])
+    oracle_state = str(z["oracle"])
+    elapsed = float(z["elapsed"])
     net.set_step(0)
     probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
     net.counters.rounds = net.counters.messages = net.counters.floats = 0

@@ -1,0 +1,42 @@
+"""A failing rank ends the job; bad launches fail with clear messages, never hang."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("mpi_launch", HERE / "test_mpi_backend.py")
+_launch_mod = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_launch_mod)
+launch = _launch_mod.launch
+
+pytestmark = [pytest.mark.mpi,
+              pytest.mark.skipif(not _launch_mod.HAVE_MPI, reason="needs mpi4py and mpiexec "
+                                 "(pip install -e '.[mpi]')")]
+DRIVER = HERE / "fault_driver.py"
+
+
+def test_crashed_rank_aborts_the_job():
+    rc, out, err, secs = launch(3, DRIVER, "raise", timeout=60)
+    assert rc != 0
+    assert "rank 1 failed on purpose" in err
+    assert secs < 30, f"abort took {secs:.1f} s"
+    assert "finished" not in out
+
+
+def test_fewer_nodes_than_ranks():
+    rc, out, err, _ = launch(4, DRIVER, "small", timeout=60)
+    assert rc != 0
+    assert "n=3 nodes cannot be spread over 4 MPI ranks" in err
+    assert "logged step" not in out
+
+
+def test_ranks_with_different_problems():
+    rc, out, err, _ = launch(3, DRIVER, "problem", timeout=60)
+    assert rc != 0
+    assert "ValueError: MPI ranks disagree on the problem" in err
+    assert "rank(s) [" in err
+    assert "logged step" not in out       # raised before any step (even step 0)
