@@ -304,6 +304,21 @@ class _Metrics:
         return node, float(norms[tuple(flat)]), seed_index
 
 
+def _step_hint(alg, problem, rounds) -> str:
+    """What the theory says about the step size that just diverged."""
+    bound = alg.step_size_bound(problem.n, problem.L)
+    if bound is None:
+        return ""
+    if alg.alpha > bound:
+        return f"; the theory asks alpha <= 1/(2 n L) = {bound:.3g}"
+    more = "" if alg.weights not in ("row", "column") else (
+        f", or multi-step gossip (rounds > {rounds}), which tames the transient of "
+        f"small-diagonal digraphs")
+    return (f"; alpha is within the theory's bound 1/(2 n L) = {bound:.3g}, which holds "
+            f"only past a transient that grows with kappa and 1/(1 - beta): use a smaller "
+            f"step{more}")
+
+
 def _gather_state(net, state):
     return {f: net.gather(getattr(state, f)) for f in state._fields}
 
@@ -346,12 +361,11 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             bad = metrics.divergence(X)
             if bad is not None:
                 node, val, s = bad
-                bound = alg.step_size_bound(metrics.problem.n, metrics.problem.L)
-                hint = (f"; the theory asks alpha <= {bound:.3g}" if bound else "")
+                hint = _step_hint(alg, metrics.problem, config["rounds"])
                 which = f" (seed {config['seed'][s]})" if s is not None else ""
                 stop = ("diverged", f"iterates diverged at step {k}{which}: node {node} has "
                         f"||x_i|| = {val:.3g}; try a smaller step size (alpha = "
-                        f"{alg.alpha:g}{hint})")
+                        f"{alg.alpha:g}){hint}")
             elif callback is not None:
                 try:
                     callback(IntermediateResult(row, x=X))

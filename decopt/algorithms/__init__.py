@@ -6,6 +6,8 @@ table in the tests picks it up.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .base import Algorithm
 from .doubly import DSGD, GT, ExactDiffusion
 from .push_pull import AB, PushPull
@@ -37,7 +39,7 @@ def make(name: str, alpha: float, **options) -> Algorithm:
             f"unknown algorithm {name!r}; expected one of {', '.join(ALGORITHMS)} "
             f"(or an mg_ prefix, e.g. mg_pull_diag_gt, with rounds=R)")
     cls = ALGORITHMS[base]
-    valid = {f for f in cls.__dataclass_fields__ if f != "alpha"}
+    valid = {f.name for f in dataclasses.fields(cls) if f.name != "alpha"}
     bad = set(options) - valid
     if bad:
         raise ValueError(
