@@ -281,10 +281,12 @@ class _Metrics:
             keys += ["dist", "err_max"] if p.x_star is not None else []
             return {k: np.full(X.shape[:-2], np.nan) for k in keys}
         xbar = X.mean(axis=-2)
-        out = {"grad_norm": np.linalg.norm(p.full_grad(xbar), axis=-1)}
-        if self.pi is not None:
+        if self.pi is None:
+            out = {"grad_norm": np.linalg.norm(p.full_grad(xbar), axis=-1)}
+        else:  # both centroids in one pass over the data
             w = np.einsum("i,...id->...d", self.pi, X)
-            out["grad_norm_pi"] = np.linalg.norm(p.full_grad(w), axis=-1)
+            g = np.linalg.norm(p.full_grad(np.stack([xbar, w])), axis=-1)
+            out = {"grad_norm": g[0], "grad_norm_pi": g[1]}
         out["consensus"] = np.mean(np.sum((X - xbar[..., None, :]) ** 2, axis=-1), axis=-1)
         out["loss"] = p.loss(xbar)
         if p.x_star is not None:

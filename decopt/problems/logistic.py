@@ -72,6 +72,37 @@ class LogisticProblem(Problem):
         # z[..., j, l] = y_l h_l^T x_j for node j's samples l
         return (A @ X[..., None])[..., 0]
 
+    # -- the global objective at common points: one BLAS product over all samples -------
+    _CHUNK = 65536  # samples per block: bounds the (samples, points) temporaries
+
+    def _global_sums(self, x, kernel):
+        """sum over every sample l of node i of (1/m_i) kernel(z_l), z_l = y_l h_l^T x,
+        for points x (P, d); blocks of samples keep the temporaries small."""
+        F = self.signed_features.reshape(-1, self.dim)          # (n * s_max, d), a view
+        w = self._w.reshape(-1)
+        acc = None
+        for start in range(0, F.shape[0], self._CHUNK):
+            Fb, wb = F[start:start + self._CHUNK], w[start:start + self._CHUNK]
+            part = kernel(Fb, wb[:, None], Fb @ x.T)            # z block (chunk, P)
+            acc = part if acc is None else acc + part
+        return acc
+
+    def loss(self, x):
+        """``f(x) = (1/n) sum_i f_i(x)``: x (d,) -> float, (..., d) -> (...)."""
+        x = self._as_points(x)
+        xs = x.reshape(-1, self.dim)
+        val = self._global_sums(xs, lambda F, w, z: (w * np.logaddexp(0.0, -z)).sum(0))
+        val = val / self.n + _reg_value(self.rho, xs)
+        return float(val[0]) if x.ndim == 1 else val.reshape(x.shape[:-1])
+
+    def full_grad(self, x):
+        """``grad f(x)``: x (..., d) -> (..., d)."""
+        x = self._as_points(x)
+        xs = x.reshape(-1, self.dim)
+        g = self._global_sums(xs, lambda F, w, z: F.T @ (w * expit(-z)))   # (d, P)
+        g = -g.T / self.n + _reg_grad(self.rho, xs)
+        return g.reshape(x.shape)
+
     def _local_losses(self, nodes, X):
         A = block_rows(self.signed_features, nodes)
         w = block_rows(self._w, nodes)
