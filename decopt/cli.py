@@ -204,7 +204,7 @@ def _single_spec(args):
     if missing:
         raise ValueError(f"a single run needs {', '.join(missing)}")
     params = _key_values(args.problem_param, "--problem-param")
-    problem = {"name": args.problem or "logistic", **params}
+    problem = {"name": "logistic" if args.problem is None else args.problem, **params}
     topo = {"spec": args.topology}
     if args.n is not None:
         if "{" not in args.topology:
@@ -218,12 +218,17 @@ def _single_spec(args):
                                  f"drop --n")
         topo["n"] = [args.n]
     study = {"steps": args.steps, "seeds": seeds, "batch_seeds": batched,
-             "noise": args.noise, "log_every": args.log_every or max(1, args.steps // 100)}
+             "noise": args.noise,
+             "log_every": max(1, args.steps // 100) if args.log_every is None
+             else args.log_every}
     if args.batch_size is not None:
         study["batch_size"] = args.batch_size
     if args.weights:
         topo["weights"] = args.weights
     step = _parse_value(args.step_size)
+    if isinstance(step, (list, dict)):
+        raise ValueError(f"--step-size must be one number, 'NUMBER/n' or 'NUMBER*n', got "
+                         f"{args.step_size!r} (a study file takes lists)")
     algo = {"name": args.algorithm, "step_size": step, "rounds": args.rounds,
             "options": _key_values(args.option, "--option")}
     doc = {"study": {"name": "run", **study}, "problem": problem, "topology": topo,
@@ -333,6 +338,18 @@ def _run_from_json(args, ctx) -> int:
         raise ValueError(f"{path} does not exist") from None
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{path} is not a decopt run.json (no 'config')") from None
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path} is not a decopt run.json ('config' is a "
+                         f"{type(cfg).__name__}, expected a table)")
+    missing = [k for k in ("algorithm", "step_size", "problem", "problem_params", "topology",
+                           "seed", "steps", "rounds", "log_every", "noise", "batch_size")
+               if k not in cfg]
+    if missing:
+        raise ValueError(f"{path} is not a complete decopt run.json (config lacks "
+                         f"{', '.join(map(repr, missing))})")
+    if not isinstance(cfg["problem_params"], dict):
+        raise ValueError(f"{path}: config 'problem_params' must be a table, got "
+                         f"{cfg['problem_params']!r}")
     if not isinstance(cfg.get("topology"), str):
         raise ValueError(f"{path}: the run's topology was not a spec string, so it cannot be "
                          f"rebuilt from the JSON")
@@ -689,6 +706,13 @@ def main(argv=None) -> int:
         return EXIT_BAD_INPUT
     except (BrokenPipeError,):
         return EXIT_OK
+    except OSError as e:
+        # disk full, permission denied, ...: earlier results are intact (every file is
+        # written to a temporary name and renamed), so say what failed, no traceback
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"decopt: error: cannot write or read results: {e.strerror or e}{where}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)

@@ -66,6 +66,18 @@ def _check(M, side: str) -> None:
         raise ValueError(f"this algorithm needs a {side}-stochastic matrix, but {e}") from None
 
 
+def _check_connected(seq, side: str) -> None:
+    """Raise ValueError unless the union of the supports of one period is strongly
+    connected: otherwise some node never hears of some other node and the run would
+    "converge" to a wrong answer (e.g. the identity matrix, which is stochastic on every
+    side). The union, not each matrix, so time-varying topologies such as the one-peer
+    exponential graph (each matrix disconnected, the period connected) pass."""
+    union = seq[0] if len(seq) == 1 else sum(abs(M) for M in seq)
+    what = (f"the {side}-stochastic matrix" if len(seq) == 1 else
+            f"the union of the {len(seq)} {side}-stochastic matrices of one period")
+    tp.check_strongly_connected(union, what=what)
+
+
 def _matrix_for(obj, side: str, *, weights: str, seed, cache: dict):
     """The ``side`` matrix of one graph or matrix."""
     if _is_matrix(obj):
@@ -153,6 +165,8 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     if len(ns) != 1:
         raise ValueError(f"the matrices of one topology must share one size, got sizes {sorted(ns)}")
     n = ns.pop()
+    for side, seq in mats.items():
+        _check_connected(seq, side)
     row = mats.get("row", mats.get("doubly", mats.get("symmetric")))
     col = mats.get("column")
     desc = f"{type(period[0]).__name__} x{len(period)}" if len(period) > 1 else str(

@@ -79,11 +79,17 @@ class IntermediateResult(dict):
     __getattr__ = dict.__getitem__
 
 
-def _check_int(name, value, low):
+#: Counters (steps, rounds, messages) are int64 in checkpoints and histories.
+_INT_MAX = 2**63 - 1
+
+
+def _check_int(name, value, low, high=_INT_MAX):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
+    if value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
     return int(value)
 
 
@@ -129,10 +135,15 @@ def _initial_point(x0, problem, seeds, batched):
         rows = [np.broadcast_to(init(s) if init else np.zeros(d), (n, d)) for s in seeds]
         X = np.array(rows, dtype=float)
     else:
-        try:
-            X = np.array(x0, dtype=float)
+        try:                          # ragged nested lists, strings, objects, ...
+            X = np.asarray(x0)
+            complex_ = np.iscomplexobj(X)
+            if not complex_:
+                X = np.array(X, dtype=float)
         except (TypeError, ValueError):
             raise TypeError(f"x0 must be an array of numbers, got {type(x0).__name__}") from None
+        if complex_:
+            raise TypeError(f"x0 must be real, got a complex array (dtype {X.dtype})")
         shapes = {(d,), (n, d), (S, n, d)} if batched else {(d,), (n, d)}
         if X.shape not in shapes:
             raise ValueError(f"x0 has shape {X.shape}, expected one of "
@@ -196,7 +207,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         an uninterrupted run.
     divergence : float
         The run stops with ``success=False`` when an iterate is non-finite or its norm
-        exceeds ``divergence`` times the initial scale.
+        exceeds ``divergence`` times the initial scale (> 0; ``math.inf`` keeps only the
+        non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
 
@@ -215,6 +227,9 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
     seeds = [as_seed(s) for s in (seed if batched else [seed])]
     if batched and not seeds:
         raise ValueError("seed list is empty; give at least one seed")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of algorithm options (or None), got "
+                        f"{type(options).__name__} {options!r}")
     if isinstance(algorithm, str):
         if step_size is None:
             raise ValueError("step_size is required when the algorithm is given by name")
@@ -232,6 +247,9 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
     mixing = resolve(topology, alg.weights, weights=weights, weight_seed=weight_seed)
     if isinstance(problem, str):
         problem = probs.make(problem, n=mixing.n)
+    elif not isinstance(problem, probs.Problem):
+        raise TypeError(f"problem must be a decopt.problems problem or a problem name "
+                        f"{sorted(probs.PROBLEMS)}, got {type(problem).__name__} {problem!r}")
     if problem.n != mixing.n:
         raise ValueError(f"the problem has n={problem.n} nodes but the topology has "
                          f"{mixing.n}; give both the same number of nodes")
@@ -240,7 +258,21 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                          f"use noise=sigma for stochastic gradients")
     if checkpoint_every is not None:
         checkpoint_every = _check_int("checkpoint_every", checkpoint_every, 1)
-    X0 = _initial_point(x0, problem, seeds, batched)
+    if isinstance(divergence, bool) or not isinstance(divergence, (int, float, np.integer,
+                                                                   np.floating)):
+        raise TypeError(f"divergence must be a number, got {divergence!r}")
+    if not float(divergence) > 0:   # inf is allowed: it turns the check off (NaN is not)
+        raise ValueError(f"divergence must be a number > 0 (inf turns the check off), got "
+                         f"{divergence!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable (or None), got {callback!r}")
+    if checkpoint is not None:
+        checkpoint = _check_checkpoint_path(checkpoint)
+    try:
+        X0 = _initial_point(x0, problem, seeds, batched)
+    except MemoryError as e:
+        raise ValueError(f"not enough memory for the initial point of problem "
+                         f"{problem.name!r} (n={problem.n}, dim={problem.dim}): {e}") from None
 
     net = make_network(backend, mixing, rounds, comm=comm)
     net.check_agree("problem", problem.checksum())
@@ -258,8 +290,34 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         "x0": "given" if x0 is not None else "default",
     }
     metrics = _Metrics(problem, pi, X0, divergence)
-    return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
-                 progress, checkpoint, checkpoint_every, resume, batched)
+    try:
+        return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
+                     progress, checkpoint, checkpoint_every, resume, batched)
+    except (MemoryError, ValueError) as e:
+        # numpy's answers to absurd sizes (e.g. batch_size=2**62); the same arrays are
+        # allocated at every step, so this happens at the start
+        if isinstance(e, ValueError) and not any(
+                t in str(e) for t in ("Maximum allowed", "array is too big")):
+            raise
+        raise ValueError(
+            f"not enough memory for this run (n={problem.n}, dim={problem.dim}, "
+            f"{len(seeds)} seed(s), batch_size={batch_size}, rounds={rounds}): {e}") from None
+
+
+def _check_checkpoint_path(checkpoint) -> Path:
+    """The checkpoint path, checked before anything runs: a str or PathLike whose
+    directory exists."""
+    import os
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a path (str or os.PathLike) or None, got "
+                        f"{type(checkpoint).__name__} {checkpoint!r}")
+    path = Path(checkpoint)
+    if not path.parent.is_dir():
+        raise ValueError(f"checkpoint {str(path)!r}: directory {str(path.parent)!r} does not "
+                         f"exist or is not a directory")
+    if path.is_dir():
+        raise ValueError(f"checkpoint {str(path)!r} is a directory, expected a file path")
+    return path
 
 
 class _Metrics:

@@ -107,6 +107,7 @@ GROUP_KEYS = ("name", "study", "problem", "topology", "algorithm", "quick")
 BUDGETS = ("iterations", "rounds")
 PLACEHOLDERS = ("n", "seed", "rows", "cols")
 
+_INT64_MAX = 2**63 - 1
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.+=-]+$")
 _STEP_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?:([/*])\s*n\s*)?$")
 
@@ -313,6 +314,8 @@ class _Checker:
                                   f"{value!r}", TypeError)
         if value < low:
             raise self.err(where, f"must be an integer >= {low}, got {value}")
+        if value > _INT64_MAX:   # counters are int64; fail here, before anything is written
+            raise self.err(where, f"must be an integer <= {_INT64_MAX}, got {value}")
         return value
 
     def number(self, value, where, low=0.0, strict=False):
@@ -517,7 +520,11 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
     weights = ck.str(tt.get("weights", "uniform"), f"{w} weights", ("uniform", "random"))
     weight_seed = ck.int(tt.get("weight_seed", 0), f"{w} weight_seed", 0)
     for s in specs:
-        fields = {f for _, f, _, _ in string.Formatter().parse(s) if f}
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(s) if f}
+        except ValueError as e:   # e.g. "Single '{' encountered in format string"
+            raise ck.err(f"{w} spec", f"{s!r} is not a valid template: {e}; placeholders "
+                                      f"look like {{n}}") from None
         bad = fields - set(PLACEHOLDERS)
         if bad:
             b = sorted(bad)[0]

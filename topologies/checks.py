@@ -15,6 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from ._validate import as_float
+
 __all__ = ["as_matrix", "check_stochastic", "check_strongly_connected",
            "is_strongly_connected"]
 
@@ -114,6 +116,8 @@ def check_stochastic(M, side: str = "row", atol: float = 1e-10, *, name: str | N
     """
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+    # a NaN tolerance would accept every matrix (comparisons with NaN are False)
+    atol = as_float(atol, "atol", low=0.0)
     if name is None:
         name = _DEFAULT_NAMES[side]
     M = as_matrix(M)

@@ -49,6 +49,12 @@ __all__ = [
 #: Default number of draws before a random family gives up.
 MAX_TRIES = 100
 
+#: Largest number of nodes a family builds. networkx keeps every node and edge as Python
+#: objects (around a kilobyte per node with its edges), so 10^7 nodes already need about
+#: 10 GB; larger requests fail at once with a ValueError naming the value, instead of a
+#: MemoryError from deep inside numpy or a build that never ends.
+MAX_NODES = 10**7
+
 
 # --------------------------------------------------------------------------- helpers
 def _digraph(n: int, src, dst, family: str, params: dict, spec: str | None) -> nx.DiGraph:
@@ -70,7 +76,19 @@ def _both(src, dst):
 
 
 def _n(n, name: str = "n") -> int:
-    return as_int(n, name, minimum=1)
+    n = as_int(n, name, minimum=1)
+    if n > MAX_NODES:
+        raise ValueError(f"{name} must be an integer <= {MAX_NODES} (topologies.families."
+                         f"MAX_NODES), got {n}")
+    return n
+
+
+def _rows_cols(rows, cols) -> tuple[int, int]:
+    rows, cols = as_int(rows, "rows", minimum=1), as_int(cols, "cols", minimum=1)
+    if rows * cols > MAX_NODES:
+        raise ValueError(f"rows x cols = {rows} x {cols} = {rows * cols} nodes, expected at "
+                         f"most {MAX_NODES} (topologies.families.MAX_NODES)")
+    return rows, cols
 
 
 def _seeded_spec(base: str, seed) -> str | None:
@@ -410,7 +428,7 @@ def grid(rows, cols) -> nx.DiGraph:
     ----------
     .. [LLY25] arXiv:2506.18075 (grid experiments).
     """
-    rows, cols = as_int(rows, "rows", minimum=1), as_int(cols, "cols", minimum=1)
+    rows, cols = _rows_cols(rows, cols)
     src, dst = _grid_edges(rows, cols, wrap=False)
     return _digraph(rows * cols, src, dst, "grid", {"rows": rows, "cols": cols},
                     f"grid:{rows}x{cols}")
@@ -434,7 +452,7 @@ def torus(rows, cols) -> nx.DiGraph:
     -------
     networkx.DiGraph
     """
-    rows, cols = as_int(rows, "rows", minimum=1), as_int(cols, "cols", minimum=1)
+    rows, cols = _rows_cols(rows, cols)
     src, dst = _grid_edges(rows, cols, wrap=True)
     return _digraph(rows * cols, src, dst, "torus", {"rows": rows, "cols": cols},
                     f"torus:{rows}x{cols}")

@@ -23,6 +23,7 @@ References: [LCLY25] arXiv:2506.04600; [LLY25] arXiv:2506.18075.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 from .base import NonFiniteError, Problem
@@ -33,6 +34,28 @@ from .quadratic import quadratic
 
 __all__ = ["Problem", "NonFiniteError", "quadratic", "logistic", "logistic_data", "mlp",
            "load_libsvm", "make", "PROBLEMS"]
+
+def _size_guard(factory):
+    """Huge sizes (``dim=2**40``) fail at once with a ValueError naming the arguments,
+    not a MemoryError (or numpy's "Maximum allowed dimension exceeded") from deep inside
+    numpy."""
+    @functools.wraps(factory)
+    def build(*args, **kwargs):
+        try:
+            return factory(*args, **kwargs)
+        except MemoryError as e:
+            why = str(e) or "out of memory"
+        except ValueError as e:
+            if not any(t in str(e) for t in ("Maximum allowed", "array is too big")):
+                raise
+            why = str(e)
+        given = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        raise ValueError(f"{factory.__name__}({given}) is too large to build: {why}") from None
+    return build
+
+
+quadratic, logistic, logistic_data, mlp = (_size_guard(f) for f in
+                                           (quadratic, logistic, logistic_data, mlp))
 
 PROBLEMS = {"quadratic": quadratic, "logistic": logistic, "logistic_data": logistic_data,
             "mlp": mlp}

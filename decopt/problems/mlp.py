@@ -268,6 +268,11 @@ def mlp(n=16, hidden=32, data="digits", dirichlet=0.5, samples_per_node=None,
     """
     n = check_int("n", n)
     hidden = check_int("hidden", hidden)
+    if hidden > np.iinfo(np.intp).max // 2**16:
+        # the parameter vector (about hidden * (p + C) floats) could not even be indexed
+        raise ValueError(f"hidden = {hidden}, expected an integer <= "
+                         f"{np.iinfo(np.intp).max // 2**16} (the parameter vector must fit "
+                         f"in memory)")
     dirichlet = check_real("dirichlet", dirichlet, minimum=0.0, strict=True)
     if samples_per_node is not None:
         samples_per_node = check_int("samples_per_node", samples_per_node)
