@@ -81,10 +81,11 @@ class Result:
         return self.history[metric][-1]
 
     def __repr__(self) -> str:
-        last = {k: self.history[k][-1] for k in ("step", "grad_norm") if k in self.history
-                and len(self.history[k])}
-        return (f"Result(success={self.success}, nit={self.nit}, message={self.message!r}, "
-                f"last={last}, wall_time={self.wall_time:.3g}s)")
+        g = self.history.get("grad_norm")
+        last = "" if g is None or not len(g) else (
+            f", grad_norm={np.array2string(np.asarray(g[-1]), precision=3)}")
+        return (f"Result(success={self.success}, nit={self.nit}, message={self.message!r}"
+                f"{last}, wall_time={self.wall_time:.3g}s)")
 
     # ------------------------------------------------------------- disk
     def history_rows(self) -> tuple[list[str], list[list]]:

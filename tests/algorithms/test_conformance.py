@@ -16,21 +16,26 @@ from decopt.mixing import resolve
 from decopt.network import LocalNetwork
 from decopt.oracle import Oracle
 
-# name -> (topology spec, step size on the quadratic, step size on logistic)
+# name -> (topology specs, step size on the quadratic, step size on logistic).
 # Directed methods run on a directed ring with chords (not balanced, so A != B and
-# pi_A is not uniform); W-methods on the exponential graph (balanced) and Exact-Diffusion
-# on an undirected ring (it needs a symmetric W).
+# pi_A is not uniform), the skewed ring (tiny diagonals of A^k), a random digraph and the
+# time-varying one-peer exponential graph; W-methods on the exponential graph (balanced),
+# the one-peer exponential graph and the undirected ring; Exact-Diffusion on undirected
+# graphs (it needs a symmetric W). The first spec is the one the single-topology checks
+# (bias, invariants, rates) use.
+DIRECTED = ("chords:8", "skewring:8", "er:8,p=0.3,seed=1", "onepeer:8")
+BALANCED = ("exp:8", "onepeer:8", "uring:8")
 ROWS = {
-    "dsgd":            ("exp:8", 0.1, 0.5),
-    "gt":              ("exp:8", 0.1, 0.5),
-    "exact_diffusion": ("uring:8", 0.1, 0.5),
-    "sgp":             ("chords:8", 0.05, 0.5),
-    "push_diging":     ("chords:8", 0.05, 0.3),
-    "frost":           ("chords:8", 0.02, 0.1),
-    "pull_diag_gd":    ("chords:8", 0.01, 0.05),
-    "pull_diag_gt":    ("chords:8", 0.01, 0.05),
-    "push_pull":       ("chords:8", 0.05, 0.3),
-    "ab":              ("chords:8", 0.02, 0.2),
+    "dsgd":            (BALANCED, 0.1, 0.5),
+    "gt":              (BALANCED, 0.1, 0.5),
+    "exact_diffusion": (("uring:8", "grid:2x4", "complete:8"), 0.1, 0.5),
+    "sgp":             (DIRECTED, 0.05, 0.5),
+    "push_diging":     (DIRECTED, 0.05, 0.3),
+    "frost":           (DIRECTED, 0.02, 0.1),
+    "pull_diag_gd":    (DIRECTED, 0.01, 0.05),
+    "pull_diag_gt":    (DIRECTED, 0.01, 0.05),
+    "push_pull":       (DIRECTED, 0.05, 0.3),
+    "ab":              (DIRECTED, 0.02, 0.2),
 }
 
 
@@ -54,18 +59,21 @@ EXACT = [k for k, c in algs.ALGORITHMS.items() if c.exact]
 INEXACT = [k for k, c in algs.ALGORITHMS.items() if not c.exact]
 
 
-@pytest.mark.parametrize("name", EXACT)
-def test_exact_methods_reach_minimiser_quadratic(name, quad):
-    spec, a, _ = ROWS[name]
-    res = decopt.run(name, quad, spec, steps=4000, step_size=a, log_every=500)
+EXACT_CASES = [(k, spec) for k in EXACT for spec in ROWS[k][0]]
+
+
+@pytest.mark.parametrize("name, spec", EXACT_CASES)
+def test_exact_methods_reach_minimiser_quadratic(name, spec, quad):
+    _, a, _ = ROWS[name]
+    res = decopt.run(name, quad, spec, steps=6000, step_size=a, log_every=1000)
     assert res.success, res.message
     # 1e-10: the issue's exactness target; deterministic gradients leave only round-off
     assert res.history["err_max"][-1] < 1e-10, res.history["err_max"]
 
 
-@pytest.mark.parametrize("name", EXACT)
-def test_exact_methods_reach_stationarity_logistic(name, logi):
-    spec, _, a = ROWS[name]
+@pytest.mark.parametrize("name, spec", EXACT_CASES)
+def test_exact_methods_reach_stationarity_logistic(name, spec, logi):
+    _, _, a = ROWS[name]
     res = decopt.run(name, logi, spec, steps=6000, step_size=a, log_every=1000)
     assert res.success, res.message
     # 1e-10 on ||grad f(xbar)|| and on the consensus error: exact stationarity up to
@@ -76,7 +84,8 @@ def test_exact_methods_reach_stationarity_logistic(name, logi):
 
 @pytest.mark.parametrize("name", INEXACT)
 def test_inexact_methods_keep_bias_linear_in_alpha(name, quad):
-    spec, a, _ = ROWS[name]
+    specs, a, _ = ROWS[name]
+    spec = specs[0]
     errs = []
     for alpha in (a, a / 2, a / 4):
         res = decopt.run(name, quad, spec, steps=6000, step_size=alpha, log_every=6000)
@@ -106,7 +115,8 @@ def _run_states(name, problem, spec, alpha, steps):
 @pytest.mark.parametrize("name", ["push_pull", "ab", "push_diging", "gt"])
 def test_sum_invariant(name, logi):
     """1^T Y^k = 1^T g^k for trackers mixed by a column- (or doubly) stochastic matrix."""
-    spec, _, a = ROWS[name]
+    specs, _, a = ROWS[name]
+    spec = specs[0]
     _, states = _run_states(name, logi, spec, a, 50)
     for s in states:
         scale = np.abs(s.g).sum(axis=0).max()
@@ -117,7 +127,8 @@ def test_sum_invariant(name, logi):
 @pytest.mark.parametrize("name", ["pull_diag_gt", "frost"])
 def test_pi_invariant(name, logi):
     """pi_A^T Y^k = pi_A^T D_k^{-1} g^k for the row-stochastic trackers."""
-    spec, _, a = ROWS[name]
+    specs, _, a = ROWS[name]
+    spec = specs[0]
     mixing, states = _run_states(name, logi, spec, a, 50)
     pi = tp.perron_vector(mixing.row[0], side="row")
     for s in states:
@@ -140,7 +151,8 @@ def test_uncorrected_row_tracking_converges_to_pi_weighted_minimiser(quad):
 # ------------------------------------------------------------------ linear rates
 @pytest.mark.parametrize("name", EXACT)
 def test_linear_rate_matches_spectral_radius(name, quad):
-    spec, a, _ = ROWS[name]
+    specs, a, _ = ROWS[name]
+    spec = specs[0]
     # iteration matrix of the homogeneous error dynamics (shared with `decopt verify`);
     # eigenvalue 1 belongs to the conserved quantities (e.g. 1^T (Y - g)), not to the
     # error dynamics, and is skipped
