@@ -21,7 +21,7 @@ carrying the packed payload of one run. Metric evaluation (``gather``) is not co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import paper_figures  # noqa: E402
 from paper_figures import FIGURES, figure_module  # noqa: E402
 from paper_figures.__main__ import main  # noqa: E402
-from paper_figures.common import load_study, results_root  # noqa: E402
+from paper_figures.common import results_root  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import pytest
 import decopt
 from decopt import study as st
 from decopt.result import Result
+from tests._helpers import same_history
 
 STUDY = """
 [study]
@@ -47,14 +48,6 @@ def load(tmp_path, text=STUDY):
     p = tmp_path / "small.toml"
     p.write_text(textwrap.dedent(text))
     return st.load_study(p)
-
-
-def same_history(a: Result, b: Result):
-    assert set(a.history) == set(b.history)
-    for k in a.history:
-        if k != "time":
-            np.testing.assert_array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]),
-                                          err_msg=k)
 
 
 def test_layout_summary_failed_runs_and_skip(tmp_path):

@@ -22,6 +22,7 @@ from _robust_helpers import ROOT, decopt_cmd, env_with_repo
 import decopt
 from decopt import study as st
 from decopt.result import Result
+from tests._helpers import same_history
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,14 +36,6 @@ def wait_for(cond, proc, timeout=60.0):
             proc.kill()
             raise AssertionError("timed out waiting for the study to progress")
         time.sleep(0.02)
-
-
-def same_history(a: Result, b: Result):
-    assert set(a.history) == set(b.history)
-    for k in a.history:
-        if k != "time":
-            np.testing.assert_array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]),
-                                          err_msg=k)
 
 
 # ============================================================================ SIGTERM
