@@ -459,7 +459,10 @@ def _demo_table(s, results) -> str:
                      f"{sum(res.wall_time for _, res in items):.1f}s",
                      f"{ok}/{total}"])
     note = (f"final values: geometric mean over seeds; consensus = (1/n) sum_i "
-            f"||x_i - xbar||^2; each run does {s.steps}/R iterations of R gossip rounds")
+            f"||x_i - xbar||^2; " + (
+                f"every run spends {s.steps} communication rounds (an iteration costs R "
+                f"rounds per mixing call: Push-Pull and Pull-Diag-GT mix twice, FROST once)"
+                if s.budget == "rounds" else f"every run does {s.steps} iterations"))
     return format_table(["algorithm", "topology", "alpha", "||grad f(xbar)||", "consensus",
                          "rounds", "grad evals", "time", "success"], rows,
                         align=["<", "<", ">", ">", ">", ">", ">", ">", ">"]) + "\n" + note

@@ -18,7 +18,8 @@ Schema
     [study]
     name = "demo"                # default: the file name without .toml
     description = "..."          # free text
-    steps = 2000                 # iterations per run (required)
+    steps = 2000                 # iterations per run (required); with budget = "rounds",
+                                 # communication rounds per run
     log_every = 20               # default: steps // 100 (at least 1)
     metric = "grad_norm"         # reported in tables and plots: grad_norm, grad_norm_pi,
                                  # consensus, loss, dist, err_max
@@ -27,8 +28,11 @@ Schema
                                  # product per mixing for all of them)
     noise = 0.0                  # sigma of additive gradient noise
     batch_size = 200             # minibatch per node (problems with samples only)
-    budget = "iterations"        # or "rounds": a run with R gossip rounds does steps // R
-                                 # iterations, so every run has the same communication
+    budget = "iterations"        # or "rounds": steps, log_every and checkpoint_every
+                                 # count communication rounds; a run whose iteration
+                                 # costs c rounds (c = R x the algorithm's mixing calls
+                                 # per iteration) does steps // c iterations, so every
+                                 # run has the same communication
     checkpoint_every = 500       # default: steps // 10
     divergence = 1e8             # see decopt.run
 
@@ -276,6 +280,7 @@ class Study:
     quick: bool = False
     steps: int = 0
     checkpoint_every: int = 0
+    budget: str = "iterations"
 
     @property
     def dir_name(self) -> str:
@@ -466,7 +471,7 @@ def parse_study(doc: dict, source: str = "<study>", quick: bool = False,
         seen[r.name] = r
     return Study(name=name, path=Path(path) if path else None, description=description,
                  metric=metrics.pop(), runs=runs, quick=quick, steps=first[0],
-                 checkpoint_every=first[1])
+                 checkpoint_every=first[1], budget=first[2])
 
 
 def _expand(ck: _Checker, eff: dict, gname, gw: str):
@@ -599,12 +604,16 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                     for sz in sizes:
                         alpha = parse_step_size(sz, nn)
                         for R in rounds_l:
-                            it = steps // R if budget == "rounds" else steps
+                            # rounds one iteration costs, under a round budget
+                            c = R * algs.ALGORITHMS[algs.MG_ALIASES.get(aname, aname)].mixings \
+                                if budget == "rounds" else 1
+                            it = steps // c
                             if it < 1:
                                 raise ck.err("", f"{gw}[study] steps = {steps} with budget "
-                                                 f"'rounds' leaves no iteration for R = {R}")
-                            le = max(1, log_every // R) if budget == "rounds" else log_every
-                            ce = max(1, ckpt // R) if budget == "rounds" else ckpt
+                                                 f"'rounds' leaves no iteration for "
+                                                 f"{aname} with R = {R} ({c} rounds per "
+                                                 f"iteration)")
+                            le, ce = max(1, log_every // c), max(1, ckpt // c)
                             name = run_name(label, alpha, R, options, spec, sg, batched,
                                             prefix=gname)
                             runs.append(RunSpec(
@@ -617,7 +626,7 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                                 batch_size=batch_size, weights=weights,
                                 weight_seed=weight_seed, divergence=divergence,
                                 checkpoint_every=ce, metric=metric))
-    return runs, metric, (steps, ckpt)
+    return runs, metric, (steps, ckpt, budget)
 
 
 def check_runs(study: Study) -> None:

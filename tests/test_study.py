@@ -92,8 +92,11 @@ algorithm = [{ name = "pull_diag_gt", step_size = 0.01, rounds = [1, 5] }]
     assert quick.quick and quick.dir_name.endswith("_quick")
     assert {r.n for r in quick.runs} == {4} and {r.algorithm for r in quick.runs} == {
         "pull_diag_gt"}
+    # budget = "rounds": a Pull-Diag-GT iteration mixes twice, R rounds each
     mg = [r for r in quick.runs if r.rounds == 5]
-    assert mg and all(r.steps == 2 and r.log_every == 1 for r in mg)   # 10 // 5, 5 // 5
+    assert mg and all(r.steps == 1 and r.log_every == 1 for r in mg)   # 10 // 10, 5 // 10
+    plain = [r for r in quick.runs if r.rounds == 1]
+    assert plain and all(r.steps == 5 and r.log_every == 2 for r in plain)  # 10 // 2, 5 // 2
     assert len(full.runs) > len(quick.runs)
 
 

@@ -29,6 +29,11 @@ class Algorithm:
         Whether the method reaches the exact minimiser with deterministic gradients.
     reference : ClassVar[str]
         Where the recursion comes from (arXiv number where there is one).
+    mixings : ClassVar[int]
+        Mixing calls (``net.pull`` / ``net.push``) per iteration, each one communication
+        round (R rounds with multi-step gossip). Declared here so that studies can give
+        every algorithm the same communication budget; a conformance test checks it
+        against the network's counters.
     """
 
     alpha: float
@@ -36,6 +41,7 @@ class Algorithm:
     weights: ClassVar[str] = "doubly"
     exact: ClassVar[bool] = True
     reference: ClassVar[str] = ""
+    mixings: ClassVar[int] = 1
 
     def __post_init__(self):
         a = self.alpha

@@ -69,6 +69,7 @@ class GT(Algorithm):
     """
 
     reference = "arXiv:1607.03218"
+    mixings = 2
 
     def init(self, x0, oracle, net):
         g = oracle.grad(x0)

@@ -51,6 +51,7 @@ class PushPull(Algorithm):
 
     weights = "row+column"
     reference = "arXiv:1810.06653"
+    mixings = 2
 
     def __post_init__(self):
         super().__post_init__()

@@ -145,6 +145,7 @@ class PullDiagGT(Algorithm):
 
     weights = "row"
     reference = "arXiv:2506.04600"
+    mixings = 2
 
     def init(self, x0, oracle, net):
         g = oracle.grad(x0)

@@ -165,3 +165,13 @@ def test_linear_rate_matches_spectral_radius(name, quad):
     # 1e-3 relative: the issue's target; sub-dominant modes and the polynomial factor of
     # a complex pair make the fitted rate wobble at the 1e-4 level over this window
     assert abs(measured - rho) <= 1e-3 * rho, (measured, rho)
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_declared_mixings_match_the_counters(name, quad):
+    """``Algorithm.mixings`` (used for equal-communication budgets) is what the network
+    counts: R rounds per mixing call, ``mixings`` calls per iteration."""
+    specs, a, _ = ROWS[name]
+    for rounds in (1, 3):
+        res = decopt.run(name, quad, specs[0], steps=7, step_size=a, rounds=rounds)
+        assert res.counters["rounds"] == 7 * rounds * algs.ALGORITHMS[name].mixings
