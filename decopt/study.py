@@ -667,9 +667,9 @@ _DESCRIBE_CACHE: dict = {}
 
 def topology_metrics(topology, need: str, weights="uniform", weight_seed=0,
                      max_n: int = 2000) -> dict | None:
-    """Effective metrics (pi_min, kappa, beta, mg_rounds) of the matrices a run mixes with,
-    ``{"row": {...}, "column": {...}}`` for the sides used; None when n > ``max_n`` or the
-    topology is time-varying."""
+    """Effective metrics (pi_min, pi_max, kappa, beta, slem, mg_rounds) of the matrices a
+    run mixes with, ``{"row": {...}, "column": {...}}`` for the sides used; None when
+    n > ``max_n`` or the topology is time-varying."""
     import topologies as tp
 
     from .mixing import resolve
@@ -685,9 +685,10 @@ def topology_metrics(topology, need: str, weights="uniform", weight_seed=0,
         for side, mats in (("row", mix.row), ("column", mix.col)):
             if mats is None:
                 continue
-            d = tp.describe(mats[0], side=side)
-            out[side] = {k: _plain(d[k]) for k in ("pi_min", "kappa", "beta", "mg_rounds")
-                         if k in d}
+            # horizon=1: theta (the costly part, ~3 s at n = 2000) is not stored
+            d = tp.describe(mats[0], side=side, horizon=1)
+            out[side] = {k: _plain(d[k]) for k in ("pi_min", "pi_max", "kappa", "beta",
+                                                   "slem", "mg_rounds") if k in d}
     _DESCRIBE_CACHE[key] = out
     return out
 
