@@ -24,6 +24,13 @@ __all__ = ["load_libsvm", "load_breast_cancer", "load_image_npz", "bundled_path"
            "write_bundled_data"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+#: Largest |value| a LIBSVM file may hold: standardising squares the values, and
+#: 1e150**2 * (samples) stays far below the float64 maximum (1.8e308).
+MAX_ABS_VALUE = 1e150
+#: Largest dense matrix (samples x features) a LIBSVM file may describe, in float64
+#: values (2**28 values = 2 GiB); checked from the largest index before allocating.
+MAX_DENSE_VALUES = 2**28
 BUNDLED = {"breast_cancer": "breast_cancer.libsvm.gz", "digits": "digits.npz"}
 
 
@@ -65,15 +72,29 @@ def load_libsvm(path, n_features=None):
     ------
     ValueError
         On a malformed line (the message gives the line number and the token), a 0 or
-        negative or repeated index, a non-finite value, an index beyond ``n_features``,
+        negative or repeated index, a non-finite value or one beyond
+        :data:`MAX_ABS_VALUE`, an index beyond ``n_features``, a size beyond
+        :data:`MAX_DENSE_VALUES` (refused before allocating), bytes that are not UTF-8,
         an empty file, or labels that are not one of the binary sets above.
     """
     path = os.fspath(path)
+    try:
+        return _read_libsvm(path, n_features)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: byte {e.start} is not UTF-8 text ({e.reason}); expected "
+                         f"a LIBSVM text file (plain or .gz)") from None
+    except (gzip.BadGzipFile, EOFError) as e:
+        raise ValueError(f"{path}: not a readable gzip file ({e}); expected a LIBSVM text "
+                         f"file, gzip-compressed when its name ends in .gz") from None
+
+
+def _read_libsvm(path, n_features):
     if n_features is not None:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
                 or n_features < 1:
             raise ValueError(f"n_features = {n_features!r}, expected None or an int >= 1")
     labels, rows, cols, vals = [], [], [], []
+    max_index, max_line = 0, None
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.split("#", 1)[0].strip()
@@ -115,10 +136,17 @@ def load_libsvm(path, n_features=None):
                 if not np.isfinite(v):
                     raise ValueError(
                         f"{path}, line {lineno}: value {val!r} of feature {j} is not finite")
+                if abs(v) > MAX_ABS_VALUE:
+                    raise ValueError(
+                        f"{path}, line {lineno}: value {val!r} of feature {j} is too large; "
+                        f"expected |value| <= {MAX_ABS_VALUE:g} (standardising squares the "
+                        f"values, which would overflow float64)")
                 if n_features is not None and j > n_features:
                     raise ValueError(
                         f"{path}, line {lineno}: feature index {j} exceeds "
                         f"n_features = {n_features}")
+                if j > max_index:
+                    max_index, max_line = j, lineno
                 seen.add(j)
                 rows.append(row)
                 cols.append(j - 1)
@@ -128,6 +156,12 @@ def load_libsvm(path, n_features=None):
     d = n_features if n_features is not None else (max(cols) + 1 if cols else 0)
     if d < 1:
         raise ValueError(f"{path}: no features found; expected at least one 'idx:val' token")
+    if len(labels) * d > MAX_DENSE_VALUES:
+        where = f" (feature index {max_index} on line {max_line})" if n_features is None else ""
+        raise ValueError(
+            f"{path}: {len(labels)} samples x {d} features{where} is too large for a dense "
+            f"matrix; expected at most {MAX_DENSE_VALUES} values (check the feature "
+            f"indices, or give n_features)")
     X = np.zeros((len(labels), d))
     X[np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)] = vals
     return X, _binary_labels(np.asarray(labels), str(path))
