@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .formatting import json_default
 
 #: History columns shared by all seeds of a batched run (one value per logged step).
 SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
@@ -83,7 +84,7 @@ class Result:
     def __repr__(self) -> str:
         g = self.history.get("grad_norm")
         last = "" if g is None or not len(g) else (
-            f", grad_norm={np.array2string(np.asarray(g[-1]), precision=3)}")
+            f", grad_norm={_sci(g[-1])}")
         return (f"Result(success={self.success}, nit={self.nit}, message={self.message!r}"
                 f"{last}, wall_time={self.wall_time:.3g}s)")
 
@@ -128,7 +129,7 @@ class Result:
             "counters": self.counters,
             "meta": {**environment(), **self.meta, **(extra_meta or {})},
         }
-        atomic_write(path / "run.json", (json.dumps(doc, indent=2, default=_json_default)
+        atomic_write(path / "run.json", (json.dumps(doc, indent=2, default=json_default)
                                          + "\n").encode())
         return path
 
@@ -166,22 +167,18 @@ class Result:
                    wall_time=doc["wall_time"], config=doc["config"], meta=doc["meta"])
 
 
+def _sci(v) -> str:
+    """A number or array in scientific notation with 2 significant digits (1.3e-04)."""
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):.2g}" if a == 0 or not np.isfinite(a) else f"{float(a):.1e}"
+    return np.array2string(a, formatter={"float_kind": lambda x: f"{x:.1e}"}, separator=", ")
+
+
 def _fmt(v):
     if isinstance(v, float):
         return repr(v)
     return str(v)
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def atomic_write(path, data: bytes) -> None:
@@ -222,7 +219,7 @@ def environment() -> dict:
         import networkx
         import scipy
 
-        from . import __version__
+        from ._version import __version__
         env = {"decopt": __version__, "python": platform.python_version(),
                "numpy": np.__version__, "scipy": scipy.__version__,
                "networkx": networkx.__version__, "matplotlib": matplotlib.__version__,
