@@ -64,9 +64,8 @@ def _pos(name, value, *, strict=True, allow_inf=False):
 
 
 def _n(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    return int(n)
+    from .validation import check_int
+    return check_int("n", n, 1)
 
 
 def _metrics(n, kappa, beta):
