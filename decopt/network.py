@@ -52,6 +52,17 @@ class Counters:
 class Network:
     """Base class of the backends: hosted nodes, two mixing verbs, the counters.
 
+    What an algorithm may use (the backends :class:`decopt.backends.local.LocalNetwork`
+    and :class:`decopt.backends.mpi.MPINetwork` inherit it):
+
+    - ``pull(*arrays)`` / ``push(*arrays)``: arrays of shape (..., m, k) (the m hosted
+      nodes' rows, an optional leading batch axis) mixed by A / B, R times; a bare array
+      for one input, a tuple for several; all arrays of one call are one message;
+    - ``identity_rows()`` (m, n) and ``own_entries(v)`` (m,): see below;
+    - ``n``, ``m``, ``nodes`` (global ids of the hosted nodes), ``is_root``.
+
+    Everything else (``gather``, ``bcast``, counters, ``set_step``) is the runner's.
+
     Parameters
     ----------
     n : int

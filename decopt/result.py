@@ -31,6 +31,10 @@ from .formatting import json_default
 #: History columns shared by all seeds of a batched run (one value per logged step).
 SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
 INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals")
+#: Columns of history.csv naming the run (from its config), so that the histories of a
+#: study concatenate into one tidy table; ``gossip_rounds`` is the run's R (the column
+#: ``rounds`` counts communication rounds so far).
+ID_COLUMNS = ("algorithm", "topology", "problem", "step_size", "gossip_rounds")
 
 
 @dataclass
@@ -90,16 +94,20 @@ class Result:
 
     # ------------------------------------------------------------- disk
     def history_rows(self) -> tuple[list[str], list[list]]:
-        """Tidy rows: one per logged step and seed."""
+        """Tidy rows: one per logged step and seed, each naming its run (algorithm,
+        topology, problem, step size, gossip rounds R, seed)."""
         h = self.history
         keys = [k for k in h if k != "step"]
         seeds = self.seeds
         batched = isinstance(self.config.get("seed", 0), (list, tuple))
-        header = ["step", "seed"] + keys
+        cfg = self.config
+        ident = [cfg.get("algorithm", ""), cfg.get("topology", ""), cfg.get("problem", ""),
+                 cfg.get("step_size", ""), cfg.get("rounds", "")]
+        header = list(ID_COLUMNS) + ["step", "seed"] + keys
         rows = []
         for t, step in enumerate(h["step"]):
             for s, seed in enumerate(seeds):
-                row = [int(step), seed]
+                row = ident + [int(step), seed]
                 for k in keys:
                     v = np.asarray(h[k][t])
                     row.append(v.item() if v.ndim == 0 else (v[s].item() if batched else v.item()))
@@ -144,7 +152,10 @@ class Result:
         with open(path / "history.csv", newline="") as f:
             reader = csv.reader(f)
             header = next(reader)
-            data = [[float(v) if v not in ("", "nan") else np.nan for v in r] for r in reader]
+            skip = [j for j, k in enumerate(header) if k in ID_COLUMNS]
+            data = [[float(v) if v not in ("", "nan") else np.nan
+                     for j, v in enumerate(r) if j not in skip] for r in reader]
+        header = [k for k in header if k not in ID_COLUMNS]
         arr = np.array(data, dtype=float).reshape(-1, len(header))
         seeds = doc["config"].get("seed", 0)
         batched = isinstance(seeds, list)
