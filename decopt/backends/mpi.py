@@ -74,6 +74,39 @@ __all__ = ["MPINetwork", "block_offsets"]
 _GRAPHS: dict = {}
 
 
+_oversubscription_checked: set = set()
+
+
+def oversubscription(comm) -> tuple[int, int]:
+    """(ranks, cores) of the most crowded host of ``comm``: ranks sharing memory with
+    each other (``COMM_TYPE_SHARED``) against that host's ``os.cpu_count()``."""
+    import os
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        local = node.Get_size()
+    finally:
+        node.Free()
+    cores = os.cpu_count() or 1
+    worst = comm.allreduce((local - cores, local, cores), op=MPI.MAX)
+    return worst[1], worst[2]
+
+
+def _warn_oversubscribed(comm) -> None:
+    """One line on rank 0 when a host runs more ranks than it has cores (ranks then
+    time-share the cores and a run is much slower than in-process); checked once per
+    communicator (collective)."""
+    key = (id(comm), comm.Get_size())
+    if key in _oversubscription_checked:
+        return
+    _oversubscription_checked.add(key)
+    ranks, cores = oversubscription(comm)
+    if ranks > cores and comm.Get_rank() == 0:
+        import sys
+        print(f"decopt: warning: {ranks} MPI ranks on a host with {cores} cores; ranks "
+              f"share cores, so this runs slower than fewer ranks (or the local backend)",
+              file=sys.stderr, flush=True)
+
+
 def block_offsets(n: int, size: int) -> np.ndarray:
     """Start of each rank's block of nodes, shape (size + 1,): contiguous blocks whose
     sizes differ by at most one, the larger ones first."""
@@ -164,6 +197,7 @@ class MPINetwork(Network):
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
+        _warn_oversubscribed(comm)
         n = int(n)
         if n < self.size:
             raise ValueError(
