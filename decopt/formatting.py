@@ -39,21 +39,26 @@ def fmt_short(v) -> str:
     return str(v)
 
 
-def to_jsonable(o):
+def to_jsonable(o, nonfinite: str = "keep"):
     """``o`` with numpy arrays and scalars replaced by lists and Python numbers, tuples
-    by lists and dict keys by strings (recursively), ready for ``json.dumps``."""
+    by lists and dict keys by strings (recursively), ready for ``json.dumps``.
+
+    ``nonfinite="str"`` turns NaN and infinities into the strings ``"nan"``, ``"inf"``
+    (strict JSON); ``"keep"`` leaves them as floats (Python's JSON extension).
+    """
     if isinstance(o, dict):
-        return {str(k): to_jsonable(v) for k, v in o.items()}
+        return {str(k): to_jsonable(v, nonfinite) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
-        return [to_jsonable(v) for v in o]
+        return [to_jsonable(v, nonfinite) for v in o]
     if isinstance(o, np.ndarray):
-        return to_jsonable(o.tolist())
-    if isinstance(o, np.bool_):
+        return to_jsonable(o.tolist(), nonfinite)
+    if isinstance(o, (bool, np.bool_)):
         return bool(o)
     if isinstance(o, np.integer):
         return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
+    if isinstance(o, (float, np.floating)):
+        v = float(o)
+        return str(v) if nonfinite == "str" and not math.isfinite(v) else v
     return o
 
 
