@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .validation import check_choice, check_int, check_number
+from .validation import check_choice, check_int, check_number  # noqa: F401 (for rows)
 
 __all__ = ["RunOption", "RUN_OPTIONS", "OPTIONS", "REQUIRED", "check_run_options",
            "toml_keys", "defaults"]

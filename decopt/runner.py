@@ -19,7 +19,8 @@ __all__ = ["run", "IntermediateResult", "Interrupted", "BACKENDS", "make_network
 def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
         batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
         weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
-        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None,
+        **more_options) -> Result:
     """Run a decentralised algorithm and record its history.
 
     Parameters
@@ -75,6 +76,10 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
+    **more_options
+        Further rows of the run-options table :data:`decopt.options.RUN_OPTIONS`
+        (options added by features; each is checked by its row, and an unknown name
+        raises TypeError).
 
     Returns
     -------
@@ -84,6 +89,6 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         algorithm, problem, topology, step_size=step_size, seed=seed, x0=x0,
         options=options, steps=steps, noise=noise, batch_size=batch_size, rounds=rounds,
         log_every=log_every, weights=weights, weight_seed=weight_seed,
-        divergence=divergence, checkpoint_every=checkpoint_every)
+        divergence=divergence, checkpoint_every=checkpoint_every, **more_options)
     return execute_run(resolved, backend=backend, comm=comm, callback=callback,
                        progress=progress, checkpoint=checkpoint, resume=resume)
