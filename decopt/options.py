@@ -110,7 +110,8 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("steps", REQUIRED, _int(0), "study", "--steps", int,
               "iterations (with [study] budget = 'rounds': communication rounds)"),
     RunOption("log_every", 10, _int(1), "study", "--log-every", int,
-              "log metrics every this many steps (study default: steps // 100)"),
+              "log metrics every this many steps (decopt.run: 10; studies and decopt run: "
+              "steps // 100)"),
     RunOption("noise", 0.0, _number(0.0), "study", "--noise", float,
               "sigma of additive Gaussian gradient noise"),
     RunOption("batch_size", None, _int(1), "study", "--batch-size", int,

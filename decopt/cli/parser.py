@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="algorithm option (repeatable), e.g. form=cta")
     for o in RUN_OPTIONS:      # one flag per row of the run-options table that has one
         if o.flag:
-            default = "" if o.default is None or o.default is REQUIRED else \
-                f" (default {o.default})"
+            default = "" if o.default is None or o.default is REQUIRED or \
+                o.name == "log_every" else f" (default {o.default})"
             g.add_argument(o.flag, dest=o.name, type=o.cli_type, default=None,
                            help=o.help + default)
 

@@ -37,7 +37,8 @@ Schema
     divergence = 1e8             # see decopt.run
 
     [problem]
-    name = "logistic"            # a name of decopt.problems.PROBLEMS (required)
+    name = "logistic"            # a name of decopt.problems.PROBLEMS, or an import path
+                                 # "package.module:factory" (required)
     seed = 0                     # data seed: an int, or "{seed}" for the run's seed
     dim = 10                     # ... any other keyword of the problem's constructor
                                  # except n, which comes from the topology axis;
@@ -51,7 +52,9 @@ Schema
     weight_seed = 0
 
     [[algorithm]]                # one table per algorithm (at least one)
-    name = "pull_diag_gt"        # a name of decopt.ALGORITHMS (or mg_<name>)
+    name = "pull_diag_gt"        # a registered name (decopt.ALGORITHMS, entry points, or
+                                 # decopt.register_algorithm), mg_<name>, or an import
+                                 # path "package.module:Class"
     step_size = ["0.05/n", 0.01] # numbers, or "NUMBER/n" / "NUMBER*n" (n = nodes)
     rounds = [1, 5]              # multi-step gossip rounds R (default 1)
     options = { }                # algorithm options, e.g. { form = "cta" }
@@ -70,6 +73,14 @@ Seeds are an axis of their own: a run's graph and data depend on the problem's a
 topology's parameters and on the seed only, never on the algorithm, so for a given seed
 every algorithm sees the same graph and the same data. With ``batch_seeds = true`` the
 data and graph cannot depend on ``{seed}``.
+
+The run options (``steps``, ``noise``, ``rounds``, ``weights``, ...) are the rows of
+:data:`decopt.options.RUN_OPTIONS`, each in the table its row names; options added there
+are accepted here too. The package: :mod:`~decopt.study.schema` (keys, records, names),
+:mod:`~decopt.study.parse` and :mod:`~decopt.study.expand` (TOML to runs),
+:mod:`~decopt.study.execute` (checks, plan, execution through :mod:`decopt.resolve`),
+:mod:`~decopt.study.summary` (summary.csv and text tables) and
+:mod:`~decopt.study.single` (single runs and ``--from run.json``).
 
 Parsing uses the standard library's ``tomllib`` and nothing is evaluated: step sizes
 follow the tiny grammar ``NUMBER``, ``NUMBER/n`` or ``NUMBER*n``. Every mistake raises a
