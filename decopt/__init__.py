@@ -8,12 +8,12 @@ Push-Pull, Pull-Diag-GT, multi-step gossip and the classic baselines, written on
 >>> res = decopt.run("push_pull", prob, tp.exponential(8), steps=200, step_size=0.1)
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from . import algorithms, problems  # noqa: E402
-from .algorithms import ALGORITHMS  # noqa: E402
+from .algorithms import ALGORITHMS, register_algorithm  # noqa: E402
+from .load import load_results  # noqa: E402
 from .result import Result  # noqa: E402
 from .runner import IntermediateResult, run  # noqa: E402
 
 __all__ = ["run", "Result", "IntermediateResult", "algorithms", "problems", "ALGORITHMS",
-           "__version__"]
+           "register_algorithm", "load_results", "__version__"]

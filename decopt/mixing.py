@@ -11,7 +11,7 @@ scipy.sparse; used for the side(s) it is stochastic on), a tuple ``(A, B)`` or a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -35,12 +35,36 @@ class Mixing:
         Matrices used by ``net.push`` (B).
     n : int
     description : str
+    spec : str or None
+        The spec string the matrices were built from, when there was one.
     """
 
     row: list | None
     col: list | None
     n: int
     description: str
+    spec: str | None = None
+    _metrics: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def metrics(self, max_n: int = 2000) -> dict | None:
+        """Effective metrics (pi_min, pi_max, kappa, beta, slem, mg_rounds) of the
+        matrices, ``{"row": {...}, "column": {...}}`` for the sides present; None when
+        n > ``max_n`` or the topology is time-varying. Computed once per Mixing."""
+        if self.n > max_n or self.time_varying:
+            return None
+        if "sides" not in self._metrics:
+            from .formatting import to_jsonable
+            out = {}
+            for side, mats in (("row", self.row), ("column", self.col)):
+                if mats is None:
+                    continue
+                # horizon=1: theta (the costly part, ~3 s at n = 2000) is not stored
+                d = tp.describe(mats[0], side=side, horizon=1)
+                out[side] = {k: to_jsonable(d[k]) for k in
+                             ("pi_min", "pi_max", "kappa", "beta", "slem", "mg_rounds")
+                             if k in d}
+            self._metrics["sides"] = out
+        return self._metrics["sides"]
 
     @property
     def time_varying(self) -> bool:
@@ -120,8 +144,9 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     """
     if weights not in WEIGHT_RULES:
         raise ValueError(f"weights must be one of {WEIGHT_RULES}, got {weights!r}")
-    if isinstance(topology, str):
-        topology = tp.from_spec(topology)
+    spec = topology if isinstance(topology, str) else None
+    if spec is not None:
+        topology = tp.from_spec(spec)
     explicit = None
     if isinstance(topology, dict):
         bad = set(topology) - {"row", "column"}
@@ -171,7 +196,7 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     col = mats.get("column")
     desc = f"{type(period[0]).__name__} x{len(period)}" if len(period) > 1 else str(
         getattr(period[0], "name", "") or type(period[0]).__name__)
-    return Mixing(row=row, col=col, n=n, description=desc)
+    return Mixing(row=row, col=col, n=n, description=desc, spec=spec)
 
 
 def pi_weights(mixing: Mixing) -> np.ndarray | None:

@@ -52,6 +52,17 @@ class Counters:
 class Network:
     """Base class of the backends: hosted nodes, two mixing verbs, the counters.
 
+    What an algorithm may use (the backends :class:`decopt.backends.local.LocalNetwork`
+    and :class:`decopt.backends.mpi.MPINetwork` inherit it):
+
+    - ``pull(*arrays)`` / ``push(*arrays)``: arrays of shape (..., m, k) (the m hosted
+      nodes' rows, an optional leading batch axis) mixed by A / B, R times; a bare array
+      for one input, a tuple for several; all arrays of one call are one message;
+    - ``identity_rows()`` (m, n) and ``own_entries(v)`` (m,): see below;
+    - ``n``, ``m``, ``nodes`` (global ids of the hosted nodes), ``is_root``.
+
+    Everything else (``gather``, ``bcast``, counters, ``set_step``) is the runner's.
+
     Parameters
     ----------
     n : int
@@ -145,46 +156,10 @@ class Network:
         ``digest`` of ``what`` (e.g. the problem's checksum). Nothing to check here."""
 
 
-class LocalNetwork(Network):
-    """In-process backend: all n nodes in this process, mixing is a sparse product.
-
-    A leading batch axis of independent runs costs one sparse product: arrays of shape
-    (S, n, k) are viewed as an (n, S*k) matrix, and all arrays of one call are stacked
-    column-wise into a single operand.
-    """
-
-    def __init__(self, row=None, col=None, rounds=1):
-        mats = row if row is not None else col
-        n = mats[0].shape[0]
-        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds)
-
-    def _mix(self, side, arrays):
-        n = self.n
-        blocks, shapes = [], []
-        for a in arrays:
-            a = np.asarray(a, dtype=np.float64)
-            shapes.append(a.shape)
-            if a.ndim == 2:
-                blocks.append(a)
-            else:  # (..., n, k) -> (n, ...*k)
-                blocks.append(np.moveaxis(a, -2, 0).reshape(n, -1))
-        Z = blocks[0] if len(blocks) == 1 else np.hstack(blocks)
-        width = sum(int(s[-1]) for s in shapes)
-        for r in range(self.rounds):
-            M, edges = self._matrices(side, r)
-            Z = M @ Z
-            self._count(edges, width)
-        out, c = [], 0
-        for shape, block in zip(shapes, blocks):
-            w = block.shape[1]
-            part = Z[:, c:c + w]
-            c += w
-            if len(shape) == 2:
-                out.append(part if len(blocks) > 1 else Z)
-            else:
-                batch = shape[:-2]
-                out.append(np.moveaxis(part.reshape((n,) + batch + (shape[-1],)), 0, -2))
-        return out[0] if len(out) == 1 else tuple(out)
-
-    def gather(self, x):
-        return x
+def __getattr__(name):
+    # ``decopt.network.LocalNetwork`` stays importable; the class lives in
+    # decopt/backends/local.py beside the MPI backend (imported lazily: no cycle).
+    if name == "LocalNetwork":
+        from .backends.local import LocalNetwork
+        return LocalNetwork
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

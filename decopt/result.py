@@ -26,10 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .formatting import json_default
 
 #: History columns shared by all seeds of a batched run (one value per logged step).
 SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
 INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals")
+#: Columns of history.csv naming the run (from its config), so that the histories of a
+#: study concatenate into one tidy table; ``gossip_rounds`` is the run's R (the column
+#: ``rounds`` counts communication rounds so far).
+ID_COLUMNS = ("algorithm", "topology", "problem", "step_size", "gossip_rounds")
 
 
 @dataclass
@@ -83,22 +88,26 @@ class Result:
     def __repr__(self) -> str:
         g = self.history.get("grad_norm")
         last = "" if g is None or not len(g) else (
-            f", grad_norm={np.array2string(np.asarray(g[-1]), precision=3)}")
+            f", grad_norm={_sci(g[-1])}")
         return (f"Result(success={self.success}, nit={self.nit}, message={self.message!r}"
                 f"{last}, wall_time={self.wall_time:.3g}s)")
 
     # ------------------------------------------------------------- disk
     def history_rows(self) -> tuple[list[str], list[list]]:
-        """Tidy rows: one per logged step and seed."""
+        """Tidy rows: one per logged step and seed, each naming its run (algorithm,
+        topology, problem, step size, gossip rounds R, seed)."""
         h = self.history
         keys = [k for k in h if k != "step"]
         seeds = self.seeds
         batched = isinstance(self.config.get("seed", 0), (list, tuple))
-        header = ["step", "seed"] + keys
+        cfg = self.config
+        ident = [cfg.get("algorithm", ""), cfg.get("topology", ""), cfg.get("problem", ""),
+                 cfg.get("step_size", ""), cfg.get("rounds", "")]
+        header = list(ID_COLUMNS) + ["step", "seed"] + keys
         rows = []
         for t, step in enumerate(h["step"]):
             for s, seed in enumerate(seeds):
-                row = [int(step), seed]
+                row = ident + [int(step), seed]
                 for k in keys:
                     v = np.asarray(h[k][t])
                     row.append(v.item() if v.ndim == 0 else (v[s].item() if batched else v.item()))
@@ -128,7 +137,7 @@ class Result:
             "counters": self.counters,
             "meta": {**environment(), **self.meta, **(extra_meta or {})},
         }
-        atomic_write(path / "run.json", (json.dumps(doc, indent=2, default=_json_default)
+        atomic_write(path / "run.json", (json.dumps(doc, indent=2, default=json_default)
                                          + "\n").encode())
         return path
 
@@ -143,7 +152,10 @@ class Result:
         with open(path / "history.csv", newline="") as f:
             reader = csv.reader(f)
             header = next(reader)
-            data = [[float(v) if v not in ("", "nan") else np.nan for v in r] for r in reader]
+            skip = [j for j, k in enumerate(header) if k in ID_COLUMNS]
+            data = [[float(v) if v not in ("", "nan") else np.nan
+                     for j, v in enumerate(r) if j not in skip] for r in reader]
+        header = [k for k in header if k not in ID_COLUMNS]
         arr = np.array(data, dtype=float).reshape(-1, len(header))
         seeds = doc["config"].get("seed", 0)
         batched = isinstance(seeds, list)
@@ -166,22 +178,18 @@ class Result:
                    wall_time=doc["wall_time"], config=doc["config"], meta=doc["meta"])
 
 
+def _sci(v) -> str:
+    """A number or array in scientific notation with 2 significant digits (1.3e-04)."""
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):.2g}" if a == 0 or not np.isfinite(a) else f"{float(a):.1e}"
+    return np.array2string(a, formatter={"float_kind": lambda x: f"{x:.1e}"}, separator=", ")
+
+
 def _fmt(v):
     if isinstance(v, float):
         return repr(v)
     return str(v)
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def atomic_write(path, data: bytes) -> None:
@@ -222,7 +230,7 @@ def environment() -> dict:
         import networkx
         import scipy
 
-        from . import __version__
+        from ._version import __version__
         env = {"decopt": __version__, "python": platform.python_version(),
                "numpy": np.__version__, "scipy": scipy.__version__,
                "networkx": networkx.__version__, "matplotlib": matplotlib.__version__,

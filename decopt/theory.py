@@ -40,6 +40,9 @@ import scipy.sparse as sp
 
 import topologies as tp
 
+from .fitting import geometric_rate
+from .fitting import fit_slope as _fit_slope
+
 __all__ = [
     "lower_bound_row", "lower_bound_column", "upper_bound_mg_pull_diag_gt",
     "upper_bound_pull_diag_gt", "pull_diag_gt_threshold", "transient_iterations",
@@ -64,9 +67,8 @@ def _pos(name, value, *, strict=True, allow_inf=False):
 
 
 def _n(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    return int(n)
+    from .validation import check_int
+    return check_int("n", n, 1)
 
 
 def _metrics(n, kappa, beta):
@@ -331,8 +333,7 @@ def fit_rate(err, high=1e-3, low=1e-9, steps=None) -> tuple[float, int]:
     sel = np.flatnonzero((err < high) & (err > low))
     if sel.size < 3:
         return math.nan, int(sel.size)
-    slope = np.polyfit(k[sel], np.log(err[sel]), 1)[0]
-    return float(np.exp(slope)), int(sel.size)
+    return geometric_rate(k[sel], np.log(err[sel])), int(sel.size)
 
 
 # =========================================================== mixing-matrix facts
@@ -429,8 +430,8 @@ def weighted_consensus_errors(A, K, log=False) -> np.ndarray:
 
 
 def fit_slope(x, y) -> float:
-    """Least-squares slope of log y against log x."""
-    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+    """Least-squares slope of log y against log x (:func:`decopt.fitting.fit_slope`)."""
+    return _fit_slope(x, y)
 
 
 def matrix_power_csr(A, R):

@@ -44,6 +44,8 @@ import topologies as tp
 
 from . import problems
 from . import theory as th
+from .fitting import column_slopes, geometric_rate
+from .formatting import to_jsonable
 from .mixing import resolve
 from .runner import run
 
@@ -142,10 +144,7 @@ def _t_interval(values, level=0.95):
 
 def _per_seed_slopes(x, Y):
     """Slopes of log Y[:, s] against log x, one per seed (Y: (points, seeds))."""
-    lx = np.log(np.asarray(x, float))
-    lY = np.log(np.asarray(Y, float))
-    lxc = lx - lx.mean()
-    return (lxc @ (lY - lY.mean(axis=0))) / (lxc @ lxc)
+    return column_slopes(x, Y)
 
 
 # ============================================================================ claim 1
@@ -386,7 +385,7 @@ def claim_deterministic(cfg):
         ks = np.arange(1, K + 1)
         bound_ok = bool(np.all(le[1:] <= ks * math.log(b) + 1e-9 * ks))
         half = ks[K // 2 - 1:]
-        rate = float(np.exp(np.polyfit(half, le[half], 1)[0]))
+        rate = geometric_rate(half, le[half])
         cons[s] = (rate, b, sl, bound_ok)
     ok = all(r <= b * (1 + 1e-9) and abs(r - sl) <= TOL_SLEM_REL * sl and bo
              for r, b, sl, bo in cons.values())
@@ -590,20 +589,7 @@ def format_table(rows) -> str:
 
 
 def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else str(v)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    return obj
+    return to_jsonable(obj, nonfinite="str")
 
 
 def main(argv=None) -> int:

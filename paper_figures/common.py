@@ -159,17 +159,10 @@ def geo_mean_band(Y: np.ndarray):
 
 
 def fit_slope(x, y):
-    """Least-squares slope of log(y) against log(x), and its standard error."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    A = np.vstack([lx, np.ones_like(lx)]).T
-    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
-    if len(lx) > 2:
-        resid = ly - A @ coef
-        s2 = resid @ resid / (len(lx) - 2)
-        se = math.sqrt(s2 / np.sum((lx - lx.mean()) ** 2))
-    else:
-        se = float("nan")
-    return float(coef[0]), se
+    """Least-squares slope of log(y) against log(x), and its standard error
+    (:func:`decopt.fitting.fit_slope`)."""
+    from decopt.fitting import fit_slope as fit
+    return fit(x, y, stderr=True)
 
 
 def verdict(ok: bool) -> str:

@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import style as sty
+from decopt.fitting import fit_slope
+
 from .common import fmt, geo_mean_band
 
 NAME = "pulldiag_consensus"
@@ -83,7 +85,7 @@ def collect(runs) -> dict:
         R = Y / Y[:, [first]]
         mean, _, _ = geo_mean_band(R)
         idx, floor = _decay_window(k, mean)
-        slope = np.polyfit(k[idx], np.log(mean[idx]), 1)[0] if len(idx) >= 2 else np.nan
+        slope = fit_slope(k[idx], mean[idx], log_x=False) if len(idx) >= 2 else np.nan
         tm = _metrics(rs[0].topology)
         beta, kappa, slem = tm["beta"], tm["kappa"], tm["slem"]
         rho = float(np.exp(slope / 2))

@@ -143,12 +143,12 @@ def test_result_save_load_roundtrip(tmp_path, quad):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=-1), "steps must be >= 0"),
-    (dict(steps=1.5), "steps must be an int"),
+    (dict(steps=-1), "steps must be an integer >= 0, got -1"),
+    (dict(steps=1.5), r"steps must be an integer >= 0, got 1.5 \(float\)"),
     (dict(step_size=0.0), "step_size must be a finite number > 0"),
     (dict(step_size=-0.1), "step_size"),
     (dict(step_size=float("nan")), "step_size"),
-    (dict(rounds=0), "rounds must be >= 1"),
+    (dict(rounds=0), "rounds must be an integer >= 1, got 0"),
     (dict(noise=-1.0), "noise must be"),
     (dict(log_every=0), "log_every"),
     (dict(x0=np.zeros((3, 3))), r"x0 has shape \(3, 3\)"),

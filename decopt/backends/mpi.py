@@ -28,7 +28,8 @@ Exchange
 --------
 All arrays of one ``pull``/``push`` call are packed column-wise into one float64 matrix
 Z of shape (m, W) (a leading batch axis is folded into the columns, as in
-:class:`decopt.network.LocalNetwork`), and every gossip round is a single
+:class:`decopt.backends.local.LocalNetwork`, by the shared
+:mod:`decopt.backends.packing`), and every gossip round is a single
 ``Neighbor_alltoallv`` on contiguous float64 buffers:
 
 - ``pull`` (receiver-weighted, A): each rank sends the *raw* rows its neighbour needs
@@ -50,7 +51,6 @@ float64 values this rank actually put on the wire (batch axis included).
 from __future__ import annotations
 
 import hashlib
-import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,6 +64,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         f"(see the README); the import failed with: {exc}") from exc
 
 from ..network import Network
+from .packing import layout, pack, unpack
 
 __all__ = ["MPINetwork", "block_offsets"]
 
@@ -71,6 +72,39 @@ __all__ = ["MPINetwork", "block_offsets"]
 #: built once per process and reused by later networks over the same rank graph (a
 #: script running many cases does not exhaust MPI's communicator ids).
 _GRAPHS: dict = {}
+
+
+_oversubscription_checked: set = set()
+
+
+def oversubscription(comm) -> tuple[int, int]:
+    """(ranks, cores) of the most crowded host of ``comm``: ranks sharing memory with
+    each other (``COMM_TYPE_SHARED``) against that host's ``os.cpu_count()``."""
+    import os
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        local = node.Get_size()
+    finally:
+        node.Free()
+    cores = os.cpu_count() or 1
+    worst = comm.allreduce((local - cores, local, cores), op=MPI.MAX)
+    return worst[1], worst[2]
+
+
+def _warn_oversubscribed(comm) -> None:
+    """One line on rank 0 when a host runs more ranks than it has cores (ranks then
+    time-share the cores and a run is much slower than in-process); checked once per
+    communicator (collective)."""
+    key = (id(comm), comm.Get_size())
+    if key in _oversubscription_checked:
+        return
+    _oversubscription_checked.add(key)
+    ranks, cores = oversubscription(comm)
+    if ranks > cores and comm.Get_rank() == 0:
+        import sys
+        print(f"decopt: warning: {ranks} MPI ranks on a host with {cores} cores; ranks "
+              f"share cores, so this runs slower than fewer ranks (or the local backend)",
+              file=sys.stderr, flush=True)
 
 
 def block_offsets(n: int, size: int) -> np.ndarray:
@@ -163,6 +197,7 @@ class MPINetwork(Network):
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
+        _warn_oversubscribed(comm)
         n = int(n)
         if n < self.size:
             raise ValueError(
@@ -308,15 +343,8 @@ class MPINetwork(Network):
 
     def _mix(self, side, arrays):
         m = self.m
-        shapes = [np.shape(a) for a in arrays]
-        for s in shapes:
-            if len(s) < 2 or s[-2] != m:
-                raise ValueError(f"net.{'pull' if side == 'row' else 'push'} expects "
-                                 f"arrays of shape (..., m, k) with m={m} hosted nodes, "
-                                 f"got shape {s}")
-        widths = [math.prod(s[:-2]) * s[-1] for s in shapes]
+        shapes, widths, width = layout("pull" if side == "row" else "push", arrays, m)
         W = sum(widths)
-        width = sum(int(s[-1]) for s in shapes)     # per run, for the counters
         Z = None
         for r in range(self.rounds):
             M, edges = self._matrices(side, r)      # raises if this side is missing
@@ -325,15 +353,7 @@ class MPINetwork(Network):
             ext, send = self._buffers(side, t, W)
             own = ext[:m]
             if Z is None:                           # pack all arrays into one message
-                c = 0
-                for a, s, w in zip(arrays, shapes, widths):
-                    if len(s) == 2:
-                        own[:, c:c + w] = a
-                    else:                           # (..., m, k) -> (m, ...*k), no copy
-                        dst = own[:, c:c + w].view()
-                        dst.shape = (m,) + tuple(s[:-2]) + (s[-1],)
-                        np.copyto(dst, np.moveaxis(np.asarray(a), -2, 0))
-                    c += w
+                pack(arrays, shapes, widths, out=own)
             else:
                 own[...] = Z
             if p.send_idx is not None:              # pull: raw rows
@@ -347,15 +367,7 @@ class MPINetwork(Network):
                 self.floats_sent += p.nsend * W
             Z = p.L @ ext
             self._count(edges, width)
-        out, c = [], 0
-        for s, w in zip(shapes, widths):
-            part = Z[:, c:c + w]
-            c += w
-            if len(s) == 2:
-                out.append(part if len(shapes) > 1 else Z)
-            else:
-                out.append(np.moveaxis(part.reshape((m,) + tuple(s[:-2]) + (s[-1],)), 0, -2))
-        return out[0] if len(out) == 1 else tuple(out)
+        return unpack(Z, shapes, widths)
 
     # ------------------------------------------------------------ collectives
     def gather(self, x):

@@ -61,13 +61,29 @@ PROBLEMS = {"quadratic": quadratic, "logistic": logistic, "logistic_data": logis
             "mlp": mlp}
 
 
+def factory_of(name):
+    """The constructor registered as ``name``, or the factory at an import path
+    ``"package.module:function"`` (which must return a Problem); ValueError otherwise."""
+    if isinstance(name, str) and ":" in name:
+        from ..imports import load_object
+        factory = load_object(name, "problem factory")
+        if not callable(factory):
+            raise ValueError(f"problem factory {name!r} is not callable")
+        return factory
+    if not isinstance(name, str) or name not in PROBLEMS:
+        raise ValueError(f"unknown problem {name!r}; expected one of {sorted(PROBLEMS)} "
+                         f"or an import path 'package.module:factory'")
+    return PROBLEMS[name]
+
+
 def make(name, **kwargs):
     """Build the problem registered as ``name`` with keyword arguments ``kwargs``.
 
     Parameters
     ----------
     name : str
-        One of ``PROBLEMS``: "quadratic", "logistic", "logistic_data", "mlp".
+        One of ``PROBLEMS``: "quadratic", "logistic", "logistic_data", "mlp", or an
+        import path ``"package.module:factory"`` of a function returning a Problem.
     **kwargs
         Constructor keyword arguments (see each constructor); omitted ones take their
         defaults.
@@ -85,9 +101,7 @@ def make(name, **kwargs):
     >>> make(p.name, **p.params).checksum() == p.checksum()
     True
     """
-    if not isinstance(name, str) or name not in PROBLEMS:
-        raise ValueError(f"unknown problem {name!r}; expected one of {sorted(PROBLEMS)}")
-    factory = PROBLEMS[name]
+    factory = factory_of(name)
     valid = list(inspect.signature(factory).parameters)
     unknown = [k for k in kwargs if k not in valid]
     if unknown:

@@ -26,6 +26,8 @@ import numbers
 
 import numpy as np
 
+from ..validation import check_int as _check_int
+
 __all__ = ["Problem", "NonFiniteError"]
 
 
@@ -49,21 +51,10 @@ def _show(value):
 
 
 def check_int(name, value, minimum=1):
-    """Return ``value`` as a Python int >= ``minimum``, or raise ValueError naming it.
-
-    Integral floats (``16.0``, as produced by some config formats) are accepted.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"{name} = {_show(value)}, expected an integer >= {minimum}")
-    if isinstance(value, numbers.Integral):
-        v = int(value)
-    elif isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
-        v = int(value)
-    else:
-        raise ValueError(f"{name} = {_show(value)}, expected an integer >= {minimum}")
-    if v < minimum:
-        raise ValueError(f"{name} = {v}, expected an integer >= {minimum}")
-    return v
+    """Return ``value`` as a Python int >= ``minimum``: TypeError naming it unless it is an
+    int (bool and floats are not), ValueError when it is smaller (the package-wide rule
+    of :func:`decopt.validation.check_int`)."""
+    return _check_int(name, value, minimum)
 
 
 def check_real(name, value, minimum=None, strict=False):
@@ -83,6 +74,11 @@ def check_real(name, value, minimum=None, strict=False):
 
 def check_seed(seed):
     """Return ``seed`` as a non-negative Python int (problems are rebuilt from params)."""
+    if isinstance(seed, np.random.Generator):
+        raise TypeError(
+            f"seed = {_show(seed)}, expected a non-negative int (a problem must be "
+            "rebuildable from its JSON params, so a numpy Generator is not accepted here)")
+    _check_int("seed", seed, 0)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(
             f"seed = {_show(seed)}, expected a non-negative int (a problem must be rebuildable "

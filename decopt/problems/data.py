@@ -90,9 +90,8 @@ def load_libsvm(path, n_features=None):
 
 def _read_libsvm(path, n_features):
     if n_features is not None:
-        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
-                or n_features < 1:
-            raise ValueError(f"n_features = {n_features!r}, expected None or an int >= 1")
+        from ..validation import check_int
+        check_int("n_features", n_features, 1)
     labels, rows, cols, vals = [], [], [], []
     max_index, max_line = 0, None
     with _open_text(path) as fh:

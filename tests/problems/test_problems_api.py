@@ -227,32 +227,48 @@ def test_single_node(name):
 
 
 @pytest.mark.parametrize("name,kw,match", [
-    ("quadratic", dict(n=0), "n = 0, expected an integer >= 1"),
-    ("quadratic", dict(n=2.5), "n = 2.5"),
-    ("quadratic", dict(n=True), "n = True"),
-    ("quadratic", dict(dim=0), "dim = 0"),
+    ("quadratic", dict(n=0), "n must be an integer >= 1, got 0"),
+    ("quadratic", dict(n=2.5), r"n must be an integer >= 1, got 2.5 \(float\)"),
+    ("quadratic", dict(n=True), r"n must be an integer >= 1, got True \(bool\)"),
+    ("quadratic", dict(dim=0), "dim must be an integer >= 1, got 0"),
     ("quadratic", dict(heterogeneity=-1), "heterogeneity = -1.0"),
     ("quadratic", dict(heterogeneity=float("nan")), "heterogeneity = nan"),
     ("quadratic", dict(condition=0.5), "condition = 0.5"),
-    ("quadratic", dict(seed=-1), "seed = -1"),
+    ("quadratic", dict(seed=-1), "seed must be an integer >= 0, got -1"),
     ("quadratic", dict(seed=np.random.default_rng()), "seed = Generator"),
-    ("logistic", dict(samples_per_node=0), "samples_per_node = 0"),
-    ("logistic", dict(dim=-3), "dim = -3"),
+    ("logistic", dict(samples_per_node=0), "samples_per_node must be an integer >= 1, got 0"),
+    ("logistic", dict(dim=-3), "dim must be an integer >= 1, got -3"),
     ("logistic", dict(rho=float("inf")), "rho = inf"),
-    ("logistic_data", dict(n=0), "n = 0"),
+    ("logistic_data", dict(n=0), "n must be an integer >= 1, got 0"),
     ("logistic_data", dict(data=3), "data = 3"),
-    ("mlp", dict(hidden=0), "hidden = 0"),
-    ("mlp", dict(samples_per_node=0), "samples_per_node = 0"),
+    ("mlp", dict(hidden=0), "hidden must be an integer >= 1, got 0"),
+    ("mlp", dict(samples_per_node=0), "samples_per_node must be an integer >= 1, got 0"),
     ("mlp", dict(weight_decay=-1), "weight_decay = -1.0"),
     ("mlp", dict(data="nowhere.npz"), "nowhere.npz"),
 ])
 def test_bad_constructor_arguments(name, kw, match):
-    with pytest.raises(ValueError, match=match):
+    # wrong types raise TypeError, wrong values ValueError (decopt.validation's rule)
+    with pytest.raises((ValueError, TypeError), match=match):
         P.make(name, **kw)
 
 
-def test_integral_float_accepted():
-    assert P.quadratic(n=4.0).n == 4
+@pytest.mark.parametrize("value", ["8", 4.0, True])
+def test_non_int_is_a_type_error_everywhere(value, tmp_path):
+    """The package-wide rule: an integer argument given a non-int raises TypeError naming
+    the value, in problems, decopt.run, theory and study files alike."""
+    import decopt
+    from decopt import study as st
+    from decopt import theory as th
+    with pytest.raises(TypeError, match=repr(value)[:3]):
+        P.quadratic(n=value)
+    with pytest.raises(TypeError, match="steps must be an integer"):
+        decopt.run("gt", P.quadratic(n=4), "exp:4", steps=value, step_size=0.1)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        th._n(value)
+    doc = {"study": {"steps": value}, "problem": {"name": "quadratic"},
+           "topology": {"spec": "exp:4"}, "algorithm": [{"name": "gt", "step_size": 0.1}]}
+    with pytest.raises(TypeError, match=r"\[study\] steps must be an integer"):
+        st.parse_study(doc)
 
 
 @pytest.mark.parametrize("name", list(SMALL))

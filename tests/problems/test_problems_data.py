@@ -63,7 +63,7 @@ def test_load_libsvm_n_features(tmp_path):
     f = write(tmp_path, "1 1:1 4:2\n")
     with pytest.raises(ValueError, match="line 1: feature index 4 exceeds n_features = 3"):
         load_libsvm(f, n_features=3)
-    with pytest.raises(ValueError, match="n_features = 0"):
+    with pytest.raises(ValueError, match="n_features must be an integer >= 1, got 0"):
         load_libsvm(f, n_features=0)
 
 

@@ -1,0 +1,310 @@
+"""The iteration loop of a run: logging, divergence, callbacks, checkpoints, signals.
+
+Called by :func:`decopt.resolve.execute_run` with objects only (a built algorithm, an
+oracle, a network); nothing here parses a name or a spec.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .result import Result, atomic_write
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT/SIGTERM (or a KeyboardInterrupt from a callback).
+
+    Attributes
+    ----------
+    signum : int
+        The signal (``signal.SIGINT`` or ``signal.SIGTERM``).
+    step : int or None
+        The last completed iteration, when the state there was saved.
+    checkpoint : path or None
+        Where that state was saved; ``resume=True`` continues from it.
+    """
+
+    def __init__(self, signum, step=None, checkpoint=None):
+        self.signum, self.step, self.checkpoint = int(signum), step, checkpoint
+        where = (f"; checkpoint of step {step} saved to {checkpoint} (resume to continue)"
+                 if checkpoint is not None and step is not None else "")
+        super().__init__(f"interrupted by {signal.Signals(self.signum).name}{where}")
+
+
+class _DeferredInterrupts:
+    """SIGINT/SIGTERM set a flag that the loop reads between iterations, so a checkpoint
+    is always taken at a consistent point. A second signal interrupts at once. Only in
+    the main thread (signal handlers cannot be installed elsewhere)."""
+
+    def __enter__(self):
+        self.signum = None
+        self._prev = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._prev[sig] = signal.signal(sig, self._handler)
+                except (ValueError, OSError):  # pragma: no cover - exotic embedders
+                    pass
+        return self
+
+    def _handler(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, prev in self._prev.items():
+            signal.signal(sig, prev)
+        return False
+
+
+class IntermediateResult(dict):
+    """What ``callback(intermediate_result)`` receives at each logged step.
+
+    A dict of the metrics just logged (``step``, ``grad_norm``, ...) plus ``x``, the
+    gathered iterates. Attribute access works too (``r.grad_norm``). Raising
+    StopIteration in the callback stops the run (successfully).
+    """
+
+    __getattr__ = dict.__getitem__
+
+
+
+class _Metrics:
+    """Metrics of gathered iterates X (..., n, d), computed on the root process."""
+
+    def __init__(self, problem, pi, X0, divergence):
+        self.problem = problem
+        self.pi = pi
+        scale = max(1.0, float(np.abs(X0).max(initial=0.0)))
+        if problem.x_star is not None:
+            scale = max(scale, float(np.abs(problem.x_star).max(initial=0.0)))
+        self.limit = divergence * scale
+
+    def __call__(self, X) -> dict:
+        p = self.problem
+        if not np.isfinite(X).all():  # diverged: report NaN rather than evaluate f
+            keys = ["grad_norm", "consensus", "loss"] + (["grad_norm_pi"] if self.pi is not None
+                                                          else [])
+            keys += ["dist", "err_max"] if p.x_star is not None else []
+            return {k: np.full(X.shape[:-2], np.nan) for k in keys}
+        xbar = X.mean(axis=-2)
+        if self.pi is None:
+            out = {"grad_norm": np.linalg.norm(p.full_grad(xbar), axis=-1)}
+        else:  # both centroids in one pass over the data
+            w = np.einsum("i,...id->...d", self.pi, X)
+            g = np.linalg.norm(p.full_grad(np.stack([xbar, w])), axis=-1)
+            out = {"grad_norm": g[0], "grad_norm_pi": g[1]}
+        out["consensus"] = np.mean(np.sum((X - xbar[..., None, :]) ** 2, axis=-1), axis=-1)
+        out["loss"] = p.loss(xbar)
+        if p.x_star is not None:
+            out["dist"] = np.linalg.norm(xbar - p.x_star, axis=-1)
+            out["err_max"] = np.linalg.norm(X - p.x_star, axis=-1).max(axis=-1)
+        return out
+
+    def divergence(self, X):
+        """(node, norm, seed index) of the worst node if the iterates diverged, else None."""
+        norms = np.linalg.norm(X, axis=-1)                 # (..., n)
+        bad = ~np.isfinite(norms) | (norms > self.limit)
+        if not bad.any():
+            return None
+        flat = np.argwhere(bad)[0]
+        node = int(flat[-1])
+        seed_index = int(flat[0]) if X.ndim == 3 else None
+        return node, float(norms[tuple(flat)]), seed_index
+
+
+def _step_hint(alg, problem, rounds) -> str:
+    """What the theory says about the step size that just diverged."""
+    bound = alg.step_size_bound(problem.n, problem.L)
+    if bound is None:
+        return ""
+    if alg.alpha > bound:
+        return f"; the theory asks alpha <= 1/(2 n L) = {bound:.3g}"
+    more = "" if alg.weights not in ("row", "column") else (
+        f", or multi-step gossip (rounds > {rounds}), which tames the transient of "
+        f"small-diagonal digraphs")
+    return (f"; alpha is within the theory's bound 1/(2 n L) = {bound:.3g}, which holds "
+            f"only past a transient that grows with kappa and 1/(1 - beta): use a smaller "
+            f"step{more}")
+
+
+def _gather_state(net, state):
+    return {f: net.gather(getattr(state, f)) for f in state._fields}
+
+
+def _local_rows(net, arr):
+    arr = np.asarray(arr)
+    return arr[..., net.nodes, :] if arr.shape[-2] == net.n else arr
+
+
+def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, progress,
+          checkpoint, checkpoint_every, resume, batched):
+    root = net.is_root
+    hist: dict[str, list] = {}
+    k0, elapsed0 = 0, 0.0
+    state = None
+    # under MPI the root decides (ranks need not share the checkpoint's file system)
+    if checkpoint is not None and resume and net.bcast(
+            Path(checkpoint).exists() if root else None):
+        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0)
+    t0 = time.perf_counter() - elapsed0
+    success, message = True, "finished"
+    bar = None
+    if progress and root and sys.stderr.isatty():   # bars only on a terminal
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, initial=k0, desc=config["algorithm"], leave=False,
+                   dynamic_ncols=True)
+
+    def log(k, state):
+        """Record metrics at step k; returns a stop message or None (collective)."""
+        X = net.gather(state.x)
+        stop = None
+        if root:
+            m = metrics(X)
+            c = net.counters
+            row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
+                   "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
+                   "time": time.perf_counter() - t0}
+            for key, v in row.items():
+                hist.setdefault(key, []).append(v)
+            bad = metrics.divergence(X)
+            if bad is not None:
+                node, val, s = bad
+                hint = _step_hint(alg, metrics.problem, config["rounds"])
+                which = f" (seed {config['seed'][s]})" if s is not None else ""
+                stop = ("diverged", f"iterates diverged at step {k}{which}: node {node} has "
+                        f"||x_i|| = {val:.3g}; try a smaller step size (alpha = "
+                        f"{alg.alpha:g}){hint}")
+            elif callback is not None:
+                try:
+                    callback(IntermediateResult(row, x=X))
+                except StopIteration:
+                    stop = ("callback", f"stopped by the callback at step {k}")
+            if bar is not None:
+                bar.set_postfix_str(f"|grad f|={np.mean(m['grad_norm']):.3g}", refresh=False)
+        return net.bcast(stop)
+
+    multi = getattr(net, "size", 1) > 1
+    consistent = False   # True between iterations: state, oracle and counters agree
+    k = k0
+    try:
+        with _DeferredInterrupts() as intr, np.errstate(over="ignore", invalid="ignore",
+                                                        divide="ignore", under="ignore"):
+            if state is None:
+                net.set_step(0)
+                state = alg.init(_local_rows(net, X0), oracle, net)
+                consistent = True
+                stop = log(0, state)
+            else:
+                consistent = True
+                stop = None
+            while stop is None and k < steps:
+                net.set_step(k)
+                consistent = False
+                state = alg.step(state, oracle, net)
+                k += 1
+                consistent = True
+                if bar is not None:
+                    bar.update(1)
+                at_log = k % log_every == 0 or k == steps
+                if at_log:
+                    stop = log(k, state)
+                if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
+                        and k < steps and stop is None:
+                    _save_checkpoint(checkpoint, net, state, oracle, k,
+                                     time.perf_counter() - t0, hist)
+                # A signal is acted on between iterations; under MPI only at logged steps,
+                # where all ranks agree (a collective), so no rank is left waiting.
+                if intr.signum is not None or (multi and at_log):
+                    signum = intr.signum or 0
+                    if multi:
+                        signum = int(net.allreduce_max(signum))
+                    if signum:
+                        raise Interrupted(signum, k, checkpoint)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, SIGTERM, or a callback that raised KeyboardInterrupt: keep the current
+        # iterate as a checkpoint when it is consistent, so resume=True continues with
+        # the same numbers; otherwise the last periodic checkpoint stays.
+        if bar is not None:
+            bar.close()
+        if checkpoint is not None and consistent and (not multi or isinstance(exc, Interrupted)):
+            _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
+                             hist)
+        if not isinstance(exc, Interrupted):
+            raise Interrupted(signal.SIGINT, k if consistent else None,
+                              checkpoint if consistent else None) from exc
+        raise
+    if bar is not None:
+        bar.close()
+    if stop is not None:
+        success = stop[0] != "diverged"
+        message = stop[1]
+    X = net.gather(state.x)
+    wall = time.perf_counter() - t0
+    history = {key: np.array(v) for key, v in hist.items()} if root else {}
+    if checkpoint is not None and root and Path(checkpoint).exists() and (
+            success and stop is None):
+        Path(checkpoint).unlink()
+    return Result(x=X if root else None, history=history, counters=net.counters.as_dict(),
+                  success=success, message=message, nit=k, wall_time=wall, config=config,
+                  meta={"ranks": getattr(net, "size", 1)})
+
+
+def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
+    """Gathered state, oracle counter, counters and history so far (atomic)."""
+    import io
+    full = _gather_state(net, state)
+    if not net.is_root:
+        return
+    arrays = {f"state_{f}": v for f, v in full.items()}
+    arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
+    c = net.counters
+    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats], dtype=np.int64)
+    arrays["oracle"] = np.array(oracle.get_state())
+    arrays["elapsed"] = np.array(elapsed)
+    bio = io.BytesIO()
+    np.savez(bio, **arrays)
+    atomic_write(path, bio.getvalue())
+
+
+def _read_npz(path) -> dict:
+    with np.load(path) as z:
+        return {key: z[key] for key in z.files}
+
+
+def _load_checkpoint(path, alg, oracle, net, X0):
+    z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
+    fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
+    hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
+    k, rounds, messages, floats = (int(v) for v in z["meta"])
+    oracle_state = str(z["oracle"])
+    elapsed = float(z["elapsed"])
+    net.set_step(0)
+    probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
+    net.counters.rounds = net.counters.messages = net.counters.floats = 0
+    if set(fields) != set(probe._fields):
+        raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
+                         f"{type(alg).__name__} has {sorted(probe._fields)}")
+    state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
+    oracle.set_state(oracle_state)
+    net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
+    if not net.is_root:
+        hist = {}
+    return state, k, elapsed, hist
+
+
+class _NullOracle:
+    """Stands in for the oracle when only the shape of the initial state is needed."""
+
+    def __init__(self, oracle):
+        self._o = oracle
+
+    def grad(self, X):
+        return np.zeros_like(X)
+

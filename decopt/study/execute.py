@@ -1,0 +1,335 @@
+"""Running a study: checks before anything is written, the plan (skip, resume, run),
+execution through :func:`decopt.resolve.execute_run`, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import algorithms as algs
+from .. import problems as probs
+from ..backends.select import default_comm
+from ..mixing import resolve
+from ..resolve import ResolvedRun, execute_run, resolve_run
+from ..result import Result, atomic_write
+from .schema import RunSpec, Study
+from .summary import write_summary
+
+def _built(r: RunSpec):
+    """The run's algorithm object (built at expansion; built here for a hand-made
+    RunSpec, and kept)."""
+    if r.built is None:
+        r.built = algs.make(r.algorithm, r.step_size, **r.options)
+    return r.built
+
+
+def _mixing(r: RunSpec, cache: dict):
+    """The run's Mixing, shared by the runs with the same topology, sides and weights."""
+    alg = _built(r)
+    key = (r.topology, alg.weights, r.weights, r.weight_seed)
+    if key not in cache:
+        topo = r.graph if r.graph is not None else r.topology
+        mix = resolve(topo, alg.weights, weights=r.weights, weight_seed=r.weight_seed)
+        mix.spec = r.topology
+        cache[key] = mix
+    return cache[key]
+
+
+def check_runs(study: Study) -> dict:
+    """Build every distinct problem once and resolve every (topology, algorithm) pair, so
+    that bad parameter values fail before anything runs or is written.
+
+    Returns
+    -------
+    dict
+        The resolved mixings, for :func:`resolve_spec` (so that no run resolves its
+        topology again).
+    """
+    src = str(study.path) if study.path else "<study>"
+    built, mixings = {}, {}
+    for r in study.runs:
+        key = json.dumps([r.problem, r.problem_params], sort_keys=True)
+        if key not in built:   # keep two flags only: problems can be large
+            try:
+                p = probs.make(r.problem, **r.problem_params)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{src}: [problem] {r.problem}: {e}") from None
+            built[key] = (p.x_star is None, p.samples_per_node is None)
+            del p
+        no_x_star, no_samples = built[key]
+        if r.metric in ("dist", "err_max") and no_x_star:
+            raise ValueError(f"{src}: [study] metric = {r.metric!r} needs a known minimiser, "
+                             f"but problem {r.problem!r} has none; use 'grad_norm'")
+        if r.batch_size is not None and no_samples:
+            raise ValueError(f"{src}: [study] batch_size: problem {r.problem!r} has no "
+                             f"samples to minibatch; use noise = sigma instead")
+        try:
+            _mixing(r, mixings)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{src}: run {r.name}: {e}") from None
+    return mixings
+
+
+def resolve_spec(r: RunSpec, problem=None, mixings: dict | None = None) -> ResolvedRun:
+    """A study run resolved into objects: its algorithm (built at expansion), its mixing
+    (from ``mixings`` of :func:`check_runs`, else resolved here once), its problem (given,
+    or built from the spec)."""
+    mix = _mixing(r, {} if mixings is None else mixings)
+    if problem is None:
+        problem = probs.make(r.problem, **r.problem_params)
+    return resolve_run(_built(r), problem, mix, seed=list(r.seeds) if r.batched
+                       else r.seeds[0], algorithm_name=r.algorithm,
+                       topology_label=r.topology, problem_name=r.problem,
+                       **r.run_options())
+
+
+def study_meta(r: RunSpec, study: Study | None = None) -> dict:
+    """The ``study`` entry of a run's ``run.json`` meta."""
+    return {"study": {"name": study.name if study else None,
+                      **({"quick": study.quick} if study else {}),
+                      "run": r.name, "label": r.label, "group": r.group,
+                      "step_size_expr": r.step_size_expr, "config": r.config()}}
+
+
+def topology_metrics(topology, need: str, weights="uniform", weight_seed=0,
+                     max_n: int = 2000) -> dict | None:
+    """Effective metrics of the matrices a run mixes with (see
+    :meth:`decopt.mixing.Mixing.metrics`); None for a topology that is not a spec
+    string."""
+    if not isinstance(topology, str):
+        return None
+    return resolve(topology, need, weights=weights, weight_seed=weight_seed).metrics(max_n)
+
+
+# ============================================================================ running
+class StudyInterrupted(KeyboardInterrupt):
+    """Raised by :func:`run_study` when interrupted; carries what to tell the user."""
+
+    def __init__(self, message, signum=None):
+        super().__init__(message)
+        self.message = message
+        self.signum = signum
+
+
+@dataclass
+class StudyOutcome:
+    """What :func:`run_study` did."""
+
+    study_dir: Path
+    results: dict = field(default_factory=dict)   # run name -> Result
+    ran: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    summary: Path | None = None
+
+
+def check_writable(directory: Path) -> None:
+    """Create ``directory`` if needed and write and remove a probe file; ValueError if that
+    fails."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".decopt-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"output directory {str(directory)!r} is not writable: "
+                         f"{e.strerror or e}") from None
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def plan(study: Study, study_dir: Path, *, resume=False, overwrite=False):
+    """Decide, per run, ``"skip"`` (finished with the same config), ``"resume"``, or
+    ``"run"``; raises ValueError when existing results would be overwritten."""
+    actions = {}
+    for r in study.runs:
+        d = study_dir / r.name
+        done = _read_json(d / "run.json")
+        cfg = r.config()
+        if overwrite:
+            actions[r.name] = "run"
+            continue
+        if done is not None:
+            old = (done.get("meta") or {}).get("study", {}).get("config")
+            if old == cfg:
+                actions[r.name] = "skip"
+                continue
+            diff = _first_diff(old or {}, cfg)
+            raise ValueError(f"{d} holds a finished run with a different configuration "
+                             f"({diff}); use --overwrite to replace it or --out for another "
+                             f"directory")
+        ckpt = d / "checkpoint.npz"
+        started = _read_json(d / "spec.json")
+        if ckpt.exists() or started is not None:
+            if started is not None and started != cfg:
+                raise ValueError(f"{d} holds an interrupted run with a different "
+                                 f"configuration ({_first_diff(started, cfg)}); use "
+                                 f"--overwrite to start it again")
+            if ckpt.exists() and not resume:
+                raise ValueError(f"{d} holds an interrupted run; use --resume to continue "
+                                 f"it or --overwrite to start it again")
+            actions[r.name] = "resume" if ckpt.exists() else "run"
+            continue
+        actions[r.name] = "run"
+    return actions
+
+
+def _first_diff(old: dict, new: dict) -> str:
+    for k in sorted(set(old) | set(new)):
+        if old.get(k) != new.get(k):
+            return f"{k}: {old.get(k)!r} there, {new.get(k)!r} here"
+    return "same keys"
+
+
+def _clear_run_dir(d: Path) -> None:
+    """Remove a run directory, run.json first (so it never looks complete half-removed)."""
+    if not d.exists():
+        return
+    rj = d / "run.json"
+    if rj.exists():
+        rj.unlink()
+    shutil.rmtree(d)
+
+
+def run_study(study: Study, out, *, resume=False, overwrite=False, backend="auto",
+              progress=False, echo=print, comm=None) -> StudyOutcome:
+    """Run the runs of ``study`` not yet finished into ``<out>/<study>/``.
+
+    Parameters
+    ----------
+    study : Study
+    out : path
+        Results root; the study writes ``<out>/<study name>/`` (``<name>_quick`` for
+        ``--quick``).
+    resume : bool
+        Continue interrupted runs from their checkpoints.
+    overwrite : bool
+        Run every run again, replacing existing results.
+    backend : {"auto", "local", "mpi"}
+    progress : bool
+        tqdm bars for the study and each run (root process only).
+    echo : callable
+        Prints a line (None for silence); used on the root process only.
+    comm : mpi4py communicator or None
+        Under MPI every rank calls this function; only rank 0 writes and prints. Default:
+        ``MPI.COMM_WORLD`` when launched by mpiexec with more than one process and the
+        backend is not ``local`` (as ``decopt run`` does).
+
+    Returns
+    -------
+    StudyOutcome
+
+    Raises
+    ------
+    StudyInterrupted
+        On KeyboardInterrupt (SIGINT, or SIGTERM through the CLI's handler): the current
+        run's checkpoint is saved, finished runs and the summary are written.
+    """
+    if comm is None:
+        comm = default_comm(backend)
+    rank = comm.Get_rank() if comm is not None else 0
+    root = rank == 0
+    say = (echo if (root and echo) else (lambda *a, **k: None))
+    study_dir = Path(out) / study.dir_name
+    mixings = check_runs(study)
+    actions = None
+    err = None
+    if root:
+        try:
+            check_writable(study_dir)
+            actions = plan(study, study_dir, resume=resume, overwrite=overwrite)
+        except ValueError as e:
+            err = str(e)
+    if comm is not None:
+        err, actions = comm.bcast((err, actions), root=0)
+    if err is not None:
+        raise ValueError(err)
+
+    outcome = StudyOutcome(study_dir=study_dir)
+    todo = [r for r in study.runs if actions[r.name] != "skip"]
+    n_skip = len(study.runs) - len(todo)
+    say(f"study {study.name}{' (quick)' if study.quick else ''}: {len(study.runs)} run(s)"
+        f"{f' ({n_skip} already done)' if n_skip else ''} -> {study_dir}")
+    for r in study.runs:
+        if actions[r.name] == "skip" and root:
+            outcome.results[r.name] = Result.load(study_dir / r.name)
+            outcome.skipped.append(r.name)
+
+    bar = None
+    if progress and root and todo and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), desc=study.name, unit="run", dynamic_ncols=True)
+        write = tqdm.write
+    else:
+        write = say
+    problems_cache: dict = {}
+    current = None
+    try:
+        for r in todo:
+            current = r
+            d = study_dir / r.name
+            if root:
+                if actions[r.name] == "run" and d.exists():
+                    _clear_run_dir(d)
+                d.mkdir(parents=True, exist_ok=True)
+                atomic_write(d / "spec.json", (json.dumps(r.config(), indent=2) + "\n")
+                             .encode())
+            if comm is not None:
+                comm.Barrier()
+            key = json.dumps([r.problem, r.problem_params], sort_keys=True)
+            if key not in problems_cache:
+                problems_cache.clear()
+                problems_cache[key] = probs.make(r.problem, **r.problem_params)
+            prob = problems_cache[key]
+            res = execute_run(resolve_spec(r, prob, mixings), backend=backend, comm=comm,
+                              progress=bool(bar is not None),
+                              checkpoint=d / "checkpoint.npz",
+                              resume=actions[r.name] == "resume", out=d,
+                              extra_meta=study_meta(r, study))
+            if root:
+                for f in ("checkpoint.npz", "spec.json"):
+                    if (d / f).exists():
+                        (d / f).unlink()
+                outcome.results[r.name] = res
+                outcome.ran.append(r.name)
+                metric = np.mean(np.asarray(res.history[study.metric])[-1]) \
+                    if study.metric in res.history else float("nan")
+                status = "ok" if res.success else "FAILED: " + res.message
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(f"{study.metric}={metric:.3g}", refresh=False)
+                if echo is not None:
+                    write(f"  {r.name}: {study.metric}={metric:.3g} "
+                          f"({res.wall_time:.1f}s) {status}")
+            current = None
+    except KeyboardInterrupt as e:
+        if bar is not None:
+            bar.close()
+            bar = None
+        where = (f"run {current.name} was interrupted; its checkpoint is "
+                 f"{study_dir / current.name / 'checkpoint.npz'}; " if current else "")
+        msg = (f"interrupted: {where}{len(outcome.ran)} run(s) finished in this session "
+               f"and all finished runs are intact; continue with --resume")
+        raise StudyInterrupted(msg, getattr(e, "signum", None)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        if root:
+            outcome.failed = [k for k, v in outcome.results.items() if not v.success]
+            if outcome.results:
+                outcome.summary = write_summary(study, study_dir, outcome.results)
+    return outcome
+
+
