@@ -289,6 +289,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         "rounds": rounds, "backend": type(net).__name__, "log_every": log_every,
         "x0": "given" if x0 is not None else "default",
     }
+    if mixing.labels is not None:   # [docs, issue 11] labels of a relabelled user graph
+        config["node_labels"] = mixing.labels
     metrics = _Metrics(problem, pi, X0, divergence)
     try:
         return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
