@@ -126,7 +126,8 @@ def _node_array(what, i, a, ndim):
     if bad.any():
         pos = tuple(int(k) for k in np.argwhere(bad)[0])
         raise ValueError(f"{what}[{i}] (node {i}) contains {int(bad.sum())} non-finite "
-                         f"value(s), first {float(arr[pos])!r} at index {pos}; expected finite data")
+                         f"value(s), first {float(arr[pos])!r} at index {pos}; expected "
+                         f"finite data")
     return arr
 
 
