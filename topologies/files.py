@@ -13,7 +13,6 @@ import os
 
 import networkx as nx
 import numpy as np
-import scipy.io
 import scipy.sparse as sp
 
 from .checks import check_stochastic
@@ -112,6 +111,7 @@ def read_matrix(path):
         if name.endswith(".npz"):
             M = sp.load_npz(name)
         else:
+            import scipy.io       # only here: it adds ~0.1 s to every import of topologies
             M = scipy.io.mmread(name)
     except Exception as e:  # noqa: BLE001 - any reader failure is a malformed file
         what = ("a scipy.sparse.save_npz file" if name.endswith(".npz")
