@@ -7,6 +7,11 @@ Accepted topologies: a spec string (``"exp:16"``), a networkx (Di)Graph, a list 
 digraphs (one period of a time-varying topology), a square matrix (dense or
 scipy.sparse; used for the side(s) it is stochastic on), a tuple ``(A, B)`` or a dict
 ``{"row": A, "column": B}``, or a list of matrices (time-varying).
+
+networkx graphs may carry any node labels: graphs not on the nodes 0..n-1 are relabelled
+in sorted order (:func:`topologies.from_digraph`), node k being the k-th smallest label;
+:attr:`Mixing.labels` keeps the original labels (also those of ``file:`` edge lists with
+their own integer labels), and a run records them in its config as ``node_labels``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ class Mixing:
     description : str
     spec : str or None
         The spec string the matrices were built from, when there was one.
+    labels : list or None
+        ``labels[k]`` is the user's label of node k when the graph was relabelled
+        (JSON-able: ints, floats and strings as they are, tuples as lists, anything else
+        as its ``str``); None when the nodes were already 0..n-1.
     """
 
     row: list | None
@@ -44,6 +53,7 @@ class Mixing:
     n: int
     description: str
     spec: str | None = None
+    labels: list | None = None
     _metrics: dict = field(default_factory=dict, repr=False, compare=False)
 
     def metrics(self, max_n: int = 2000) -> dict | None:
@@ -70,6 +80,29 @@ class Mixing:
     def time_varying(self) -> bool:
         mats = self.row or self.col
         return len(mats) > 1
+
+
+def _json_label(label):
+    if isinstance(label, np.generic):
+        label = label.item()
+    if isinstance(label, (bool, int, float, str)):
+        return label
+    if isinstance(label, tuple):
+        return [_json_label(v) for v in label]
+    return str(label)
+
+
+def _on_range(item):
+    """A networkx graph on the nodes 0..n-1 (relabelled if needed) and its labels."""
+    if not isinstance(item, nx.Graph):
+        return item, None
+    labels = item.graph.get("labels")
+    n = item.number_of_nodes()
+    if not (set(item.nodes) == set(range(n)) and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in item)):
+        item = tp.from_digraph(item)
+        labels = item.graph["labels"]
+    return item, None if labels is None else [_json_label(v) for v in labels]
 
 
 def _is_matrix(obj) -> bool:
@@ -165,6 +198,9 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
         period = topology
     else:
         period = [topology]
+    relabelled = [_on_range(item) for item in period]
+    period = [item for item, _ in relabelled]
+    labels = next((lab for _, lab in relabelled if lab is not None), None)
 
     cache: dict = {}
     sides = {"doubly": ("doubly",), "symmetric": ("symmetric",), "row": ("row",), "column": ("column",),
@@ -196,7 +232,7 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     col = mats.get("column")
     desc = f"{type(period[0]).__name__} x{len(period)}" if len(period) > 1 else str(
         getattr(period[0], "name", "") or type(period[0]).__name__)
-    return Mixing(row=row, col=col, n=n, description=desc, spec=spec)
+    return Mixing(row=row, col=col, n=n, description=desc, spec=spec, labels=labels)
 
 
 def pi_weights(mixing: Mixing) -> np.ndarray | None:

@@ -93,6 +93,8 @@ class ResolvedRun:
             if k not in cfg and k not in ("divergence", "checkpoint_every") and \
                     v != OPTIONS[k].default:
                 cfg[k] = v
+        if self.mixing.labels is not None:   # labels of a relabelled user graph
+            cfg["node_labels"] = self.mixing.labels
         return cfg
 
 

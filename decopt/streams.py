@@ -15,7 +15,7 @@ round or the iteration; ``j`` indexes the values drawn for one node.
 
 The mixer is Steele, Lea and Flood's SplitMix64 finaliser (the one that seeds numpy's
 own generators), applied to a running combination of the keys; it passes the usual
-statistical batteries for this use and is vectorised over nodes and j.
+statistical batteries for this use and is vectorised over nodes and j [1]_.
 
 References
 ----------

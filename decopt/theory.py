@@ -311,7 +311,7 @@ def iteration_matrix(name, problem, topology, alpha, *, options=None):
 
 
 def spectral_radius(T, conserved_tol=1e-8) -> float:
-    """Largest |eigenvalue| of T off the conserved subspace.
+    """Largest ``|eigenvalue|`` of T off the conserved subspace.
 
     Eigenvalues within ``conserved_tol`` of 1 belong to conserved quantities (e.g.
     1^T (Y - g) for trackers), not to the error dynamics, and are skipped.

@@ -25,6 +25,7 @@ from .families import (complete, directed_ring, erdos_renyi, exponential, from_d
                        from_edges, grid, nearest_neighbour, one_peer_exponential,
                        random_geometric, random_k_out, ring_with_chords, skewed_chain,
                        skewed_chain_matrix, skewed_ring, star, torus, undirected_ring)
+from .files import from_file
 from .metrics import (beta, describe, is_primitive, kappa, lemma7_threshold, mg_rounds,
                       perron_vector, slem, theta)
 from .spec import FAMILIES, from_spec, spec_help
@@ -36,7 +37,7 @@ __all__ = [
     "directed_ring", "undirected_ring", "ring_with_chords", "skewed_ring", "skewed_chain",
     "skewed_chain_matrix", "exponential", "one_peer_exponential", "grid", "torus", "star",
     "complete", "erdos_renyi", "random_k_out", "random_geometric", "nearest_neighbour",
-    "from_edges", "from_digraph",
+    "from_edges", "from_digraph", "from_file",
     # specs
     "from_spec", "FAMILIES", "spec_help",
     # weights

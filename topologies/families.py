@@ -625,7 +625,8 @@ def _points(rng, n: int, side: float) -> np.ndarray:
 
 def random_geometric(n, radius, side: float = 10.0, seed=None, *,
                      max_tries: int = MAX_TRIES) -> nx.DiGraph:
-    """Random geometric graph: n uniform points in [0, side]^2, i <-> j when |x_i - x_j| <= radius.
+    """Random geometric graph: n uniform points in [0, side]^2, i <-> j when
+    ``|x_i - x_j| <= radius``.
 
     Edge j -> i means j can send to i. Mixing matrices are receiver-first: M[i, j] > 0 only
     if j -> i or j == i.

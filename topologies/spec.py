@@ -8,7 +8,9 @@ order (``"er:32,0.2"`` equals ``"er:32,p=0.2"``); grids also take ``RxC``
 (``"grid:4x4"``). Names and values may not repeat. Random families default to ``seed=0``
 so that a spec always names one graph. The families and their parameters are listed by
 :func:`spec_help` (and in :data:`FAMILIES`); function names work as aliases
-(``"exponential:16"``).
+(``"exponential:16"``). ``"file:PATH"`` reads a topology from a file (an edge list
+``j i`` per line, a scipy sparse ``.npz`` or a Matrix Market ``.mtx`` matrix; see
+:func:`topologies.from_file`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import re
 
 from . import families as fam
+from .files import from_file
 
 __all__ = ["FAMILIES", "from_spec", "spec_help"]
 
@@ -87,6 +90,8 @@ def spec_help() -> str:
     width = max(len(e[3]) for e in _TABLE.values())
     for name, (func, params, summary, example) in _TABLE.items():
         lines.append(f"  {example:<{width}}  {name}({_param_text(params)}): {summary}")
+    lines.append(f"  {'file:PATH':<{width}}  file(path): edge list 'j i' per line (edge "
+                 f"j -> i), or a receiver-first .npz / .mtx matrix")
     return "\n".join(lines)
 
 
@@ -120,7 +125,9 @@ def from_spec(spec: str):
     Parameters
     ----------
     spec : str
-        ``family:value,...,name=value``; see :func:`spec_help` for the families.
+        ``family:value,...,name=value``; see :func:`spec_help` for the families. Or
+        ``file:PATH``: everything after ``file:`` is the path (relative to the current
+        directory), read by :func:`topologies.from_file`.
 
     Returns
     -------
@@ -139,6 +146,14 @@ def from_spec(spec: str):
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a string such as 'exp:16', got {type(spec).__name__}")
     text = spec.strip()
+    if text[:5].lower() == "file:":
+        path = text[5:].strip()
+        if not path:
+            _fail(spec, "file: needs a path, e.g. 'file:graph.edges'")
+        try:
+            return from_file(path)
+        except ValueError as e:
+            raise ValueError(f"bad topology spec {spec!r}: {e}") from None
     name, _, body = text.partition(":")
     name = name.strip().lower()
     name = _ALIASES.get(name, name)

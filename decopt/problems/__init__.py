@@ -15,6 +15,10 @@ name               problem
                    or an MNIST-style .npz)
 =================  ==================================================================
 
+``from_arrays(kind, features, targets)`` builds a logistic or least-squares problem on
+the user's own data (one array per node, sample counts may differ); a user problem can
+also subclass :class:`Problem` (its docstring states the kernel contract).
+
 ``make(name, **params)`` builds a problem by name; ``make(p.name, **p.params)`` rebuilds
 ``p`` exactly (same ``checksum()``).
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import functools
 import inspect
 
+from .arrays import LeastSquaresProblem, from_arrays
 from .base import NonFiniteError, Problem
 from .data import load_libsvm
 from .logistic import logistic, logistic_data
@@ -33,7 +38,7 @@ from .mlp import mlp
 from .quadratic import quadratic
 
 __all__ = ["Problem", "NonFiniteError", "quadratic", "logistic", "logistic_data", "mlp",
-           "load_libsvm", "make", "PROBLEMS"]
+           "from_arrays", "LeastSquaresProblem", "load_libsvm", "make", "PROBLEMS"]
 
 def _size_guard(factory):
     """Huge sizes (``dim=2**40``) fail at once with a ValueError naming the arguments,

@@ -5,9 +5,12 @@ A problem is the finite-sum objective of [LCLY25]_ / [LLY25]_ section 1,
 .. math::  \\min_{x \\in \\mathbb{R}^d} f(x) = \\frac{1}{n} \\sum_{i=1}^{n} f_i(x),
 
 where node ``i`` holds ``f_i``. Subclasses implement two vectorised kernels,
-``_local_losses(nodes, X)`` and ``_grads(nodes, X)`` over validated inputs, plus
-``_sample_grads`` for problems with sample structure; everything else (single-node
-wrappers, the global objective, validation, checksums) lives here.
+``kernel_losses(nodes, X)`` and ``kernel_grads(nodes, X)`` over validated inputs, plus
+``kernel_sample_grads`` for problems with sample structure; everything else
+(single-node wrappers, the global objective, validation, checksums) lives here. The
+kernels are also reachable under their historical private names ``_local_losses``,
+``_grads``, ``_sample_grads`` (what :mod:`decopt.oracle` calls): a subclass may define
+either name and the base class maps it to the other.
 
 References
 ----------
@@ -116,13 +119,20 @@ def _check_finite_x(name, X):
 # the base class
 # ----------------------------------------------------------------------------------------
 
+#: Public kernel name -> the private name :mod:`decopt.oracle` calls (kept in sync by
+#: :meth:`Problem.__init_subclass__`).
+KERNELS = {"kernel_losses": "_local_losses", "kernel_grads": "_grads",
+           "kernel_sample_grads": "_sample_grads", "data_arrays": "_data_arrays"}
+
+
 class Problem:
     """A decentralised finite-sum problem ``f(x) = (1/n) sum_i f_i(x)`` over ``n`` nodes.
 
     Attributes
     ----------
     name : str
-        Registry name (``"quadratic"``, ``"logistic"``, ``"logistic_data"``, ``"mlp"``).
+        Registry name (``"quadratic"``, ``"logistic"``, ``"logistic_data"``, ``"mlp"``,
+        ``"from_arrays"``) or any name a subclass chooses.
     n : int
         Number of nodes.
     dim : int
@@ -138,22 +148,48 @@ class Problem:
         Local sample counts (for minibatching); None when there is no sample structure.
     params : dict
         JSON-able constructor keyword arguments: ``make(name, **params)`` rebuilds the
-        identical problem.
+        identical problem (for the registered names).
 
     Notes
     -----
-    Array conventions. ``X`` may carry leading batch axes (independent runs): ``grads``
-    and ``sample_grads`` take ``X`` of shape ``(..., m, d)`` for ``m`` nodes and return the
-    same shape; ``loss`` and ``full_grad`` take ``x`` of shape ``(..., d)``. Every input is
-    converted to float64 and validated: wrong shapes, NaN or inf raise ValueError (NaN or
-    inf in an iterate raises :class:`NonFiniteError`, a ValueError subclass).
+    **Array conventions.** ``X`` may carry leading batch axes (independent runs):
+    ``grads`` and ``sample_grads`` take ``X`` of shape ``(..., m, d)`` for ``m`` nodes
+    and return the same shape; ``loss`` and ``full_grad`` take ``x`` of shape
+    ``(..., d)``. Every input is converted to float64 and validated: wrong shapes, NaN
+    or inf raise ValueError (NaN or inf in an iterate raises :class:`NonFiniteError`, a
+    ValueError subclass).
 
-    Hot-loop kernels. ``_grads(nodes, X)``, ``_sample_grads(nodes, X, idx)`` and
-    ``_local_losses(nodes, X)`` are the same computations without validation (``nodes``
-    an intp array from ``_as_nodes``, ``X`` float64 of shape (..., m, d), ``idx`` in range
-    with leading axes broadcasting to X's). ``decopt.oracle`` calls them every iteration
-    on inputs that are valid by construction; they never raise on NaN/inf, which simply
-    propagate.
+    **Subclass contract.** A user problem subclasses :class:`Problem`, sets the
+    attributes ``name``, ``n``, ``dim``, ``L``, ``x_star`` (or None), ``samples_per_node``
+    (None, or an int array of shape (n,) with every entry >= 1) and ``params`` (a
+    JSON-able dict; it enters the checksum), and implements the kernels below. They are
+    called with valid inputs only (``nodes`` an intp array of distinct global node ids
+    of shape (m,), ``X`` float64 of shape ``(m, d)`` or ``(runs, m, d)``), so they do no
+    validation and never raise on NaN/inf, which simply propagate:
+
+    ``kernel_grads(nodes, X)`` -> ``(..., m, d)``
+        Full local gradients: ``out[..., j, :] = grad f_{nodes[j]}(X[..., j, :])``.
+        Required.
+    ``kernel_losses(nodes, X)`` -> ``(..., m)``
+        Local objectives ``f_{nodes[j]}(X[..., j, :])``. Required for ``loss`` and the
+        ``loss`` metric of a run.
+    ``kernel_sample_grads(nodes, X, idx)`` -> ``(..., m, d)``
+        Minibatch gradients, only for problems with ``samples_per_node``: ``idx`` is an
+        intp array of shape ``(..., m, b)`` (leading axes broadcasting against those of
+        ``X``) with ``0 <= idx[..., j, :] < samples_per_node[nodes[j]]``; the result is
+        the mean over the ``b`` sampled points of the per-sample gradients (repeated
+        indices count repeatedly). Sample counts may differ across nodes.
+    ``data_arrays()`` -> dict of str to ndarray
+        Optional: the arrays defining the problem, hashed by :meth:`checksum` (the
+        default hashes only ``name`` and ``params``). MPI ranks compare checksums, so
+        include every array that could differ between ranks.
+
+    ``decopt.oracle`` calls the kernels under the private names ``_grads``,
+    ``_sample_grads`` and ``_local_losses`` (and ``checksum`` calls ``_data_arrays``);
+    defining either the public or the private name of a kernel in a subclass defines
+    both. The validated public methods (``grad``, ``grads``, ``sample_grads``,
+    ``local_loss``, ``local_losses``, ``loss``, ``full_grad``, ``checksum``) come from
+    this base class; override ``loss`` / ``full_grad`` only for speed.
     """
 
     name: str = "problem"
@@ -165,22 +201,37 @@ class Problem:
     samples_per_node: np.ndarray | None = None
     params: dict
 
+    def __init_subclass__(cls, **kwargs):
+        """Map each kernel a subclass defines to its other name (public <-> private)."""
+        super().__init_subclass__(**kwargs)
+        for public, private in KERNELS.items():
+            if public in cls.__dict__ and private not in cls.__dict__:
+                setattr(cls, private, cls.__dict__[public])
+            elif private in cls.__dict__ and public not in cls.__dict__:
+                setattr(cls, public, cls.__dict__[private])
+
     # -- subclass kernels (inputs already validated) -------------------------------------
-    def _local_losses(self, nodes, X):  # pragma: no cover - abstract
-        """Local losses of ``nodes`` (m,) at ``X`` (..., m, d) -> (..., m)."""
-        raise NotImplementedError
+    def kernel_losses(self, nodes, X):  # pragma: no cover - abstract
+        """Local losses of ``nodes`` (m,) at ``X`` (..., m, d) -> (..., m); no validation."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement kernel_losses")
 
-    def _grads(self, nodes, X):  # pragma: no cover - abstract
+    def kernel_grads(self, nodes, X):  # pragma: no cover - abstract
         """Full local gradients of ``nodes`` (m,) at ``X`` (..., m, d) -> (..., m, d)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement kernel_grads")
 
-    def _sample_grads(self, nodes, X, idx):  # pragma: no cover - abstract
+    def kernel_sample_grads(self, nodes, X, idx):  # pragma: no cover - abstract
         """Minibatch gradients; ``idx`` (..., m, b) broadcast against ``X[..., 0]``."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement kernel_sample_grads")
 
-    def _data_arrays(self):
+    def data_arrays(self):
         """Name -> array of every data array defining the problem (for the checksum)."""
         return {}
+
+    _local_losses = kernel_losses
+    _grads = kernel_grads
+    _sample_grads = kernel_sample_grads
+    _data_arrays = data_arrays
 
     # -- validation -----------------------------------------------------------------------
     def _as_point(self, x, name="x"):
