@@ -103,17 +103,59 @@ def _check_float(name, value, low=0.0, strict=False):
     return value
 
 
-def make_network(backend, mixing, rounds, comm=None):
+def make_network(backend, mixing, rounds, comm=None, participation=1.0, seeds=(0,)):
     """The network for a backend ("local", "mpi", or "auto": mpi when launched by mpiexec
-    with more than one process)."""
+    with more than one process); ``participation`` and ``seeds`` drive the client
+    sampling of ``net.average``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "auto":
         backend = "mpi" if _mpi_world_size() > 1 else "local"
     if backend == "local":
-        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds)
+        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds, n=mixing.n,
+                            participation=participation, seeds=seeds)
     from .backends.mpi import MPINetwork
-    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm)
+    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm,
+                      participation=participation, seeds=seeds)
+
+
+def _federated_options(alg, alg_name, local_steps, participation, server_optimizer):
+    """Apply the run-level options of local steps and federated learning to the
+    algorithm (fields ``local_steps`` and ``server_optimizer``), after checking them;
+    returns (algorithm, participation)."""
+    fields = {f.name for f in dataclasses.fields(alg)}
+    changes = {}
+    if local_steps is not None:
+        from .algorithms.federated import check_local_steps
+        local_steps = check_local_steps(local_steps)
+        if "local_steps" not in fields:
+            takes = sorted(k for k, c in algs.ALGORITHMS.items()
+                           if "local_steps" in {f.name for f in dataclasses.fields(c)})
+            raise ValueError(f"local_steps={local_steps}: algorithm {alg_name!r} takes no "
+                             f"local steps; algorithms with local steps: {', '.join(takes)}")
+        changes["local_steps"] = local_steps
+    if server_optimizer is not None:
+        if "server_optimizer" not in fields:
+            takes = sorted(k for k, c in algs.ALGORITHMS.items()
+                           if "server_optimizer" in {f.name for f in dataclasses.fields(c)})
+            raise ValueError(f"server_optimizer={server_optimizer!r}: algorithm "
+                             f"{alg_name!r} has no server optimiser; algorithms with one: "
+                             f"{', '.join(takes)}")
+        changes["server_optimizer"] = server_optimizer
+    if isinstance(participation, bool) or not isinstance(
+            participation, (int, float, np.integer, np.floating)):
+        raise TypeError(f"participation must be a number in (0, 1], got {participation!r}")
+    participation = float(participation)
+    if not 0.0 < participation <= 1.0:
+        raise ValueError(f"participation must be a fraction of clients in (0, 1], got "
+                         f"{participation!r}")
+    if participation < 1.0 and alg.weights != "server":
+        raise ValueError(f"participation={participation}: client sampling applies to "
+                         f"methods with a server ({', '.join(algs.SERVER_METHODS)}), not "
+                         f"to {alg_name!r}")
+    if changes:
+        alg = dataclasses.replace(alg, **changes)   # re-validates the fields
+    return alg, participation
 
 
 def _mpi_world_size() -> int:
@@ -157,7 +199,8 @@ def _initial_point(x0, problem, seeds, batched):
 def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
         batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
         weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
-        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None, local_steps=None,
+        participation=1.0, server_optimizer=None) -> Result:
     """Run a decentralised algorithm and record its history.
 
     Parameters
@@ -211,6 +254,16 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
+    local_steps : int or None
+        tau >= 1 gradient steps per communication round, for the algorithms with a
+        ``local_steps`` field (local_dsgd, kgt and the federated methods); None keeps
+        the algorithm's own value.
+    participation : float
+        Fraction p in (0, 1] of the clients sampled per round (``ceil(p n)`` of them,
+        reproducible per (seed, round)); p < 1 only for methods with a server.
+    server_optimizer : {"sgd", "adam", "yogi", "adagrad"} or None
+        The FedOpt server optimiser of fedavg-family methods; None keeps the
+        algorithm's own.
 
     Returns
     -------
@@ -242,6 +295,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                         type(alg).__name__)
     else:
         raise TypeError(f"algorithm must be a name or an Algorithm, got {algorithm!r}")
+    alg, participation = _federated_options(alg, alg_name, local_steps, participation,
+                                            server_optimizer)
     if alg_name.startswith("mg_") and rounds == 1:
         raise ValueError(f"{alg_name} is multi-step gossip: give rounds=R > 1")
     mixing = resolve(topology, alg.weights, weights=weights, weight_seed=weight_seed)
@@ -274,7 +329,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         raise ValueError(f"not enough memory for the initial point of problem "
                          f"{problem.name!r} (n={problem.n}, dim={problem.dim}): {e}") from None
 
-    net = make_network(backend, mixing, rounds, comm=comm)
+    net = make_network(backend, mixing, rounds, comm=comm, participation=participation,
+                       seeds=seeds)
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, seeds, noise=noise, batch_size=batch_size,
                     samples=rounds, batched=batched)
@@ -288,6 +344,7 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         "seed": seeds if batched else seeds[0], "noise": noise, "batch_size": batch_size,
         "rounds": rounds, "backend": type(net).__name__, "log_every": log_every,
         "x0": "given" if x0 is not None else "default",
+        "participation": participation,
     }
     metrics = _Metrics(problem, pi, X0, divergence)
     try:
@@ -320,6 +377,18 @@ def _check_checkpoint_path(checkpoint) -> Path:
     return path
 
 
+def fairness_metrics(problem, xbar) -> dict:
+    """The loss f(xbar) and the spread of the local losses f_i(xbar) over the nodes:
+    ``loss_var`` (variance), ``loss_max`` and ``loss_worst10`` (mean of the
+    ceil(n/10) largest), each of shape xbar.shape[:-1]."""
+    n = problem.n
+    ll = problem._local_losses(np.arange(n), problem._all_at(xbar))     # (..., n)
+    k = max(1, -(-n // 10))
+    worst = np.sort(ll, axis=-1)[..., n - k:]
+    return {"loss": ll.mean(axis=-1), "loss_var": ll.var(axis=-1),
+            "loss_max": ll.max(axis=-1), "loss_worst10": worst.mean(axis=-1)}
+
+
 class _Metrics:
     """Metrics of gathered iterates X (..., n, d), computed on the root process."""
 
@@ -334,8 +403,8 @@ class _Metrics:
     def __call__(self, X) -> dict:
         p = self.problem
         if not np.isfinite(X).all():  # diverged: report NaN rather than evaluate f
-            keys = ["grad_norm", "consensus", "loss"] + (["grad_norm_pi"] if self.pi is not None
-                                                          else [])
+            keys = ["grad_norm", "consensus", "loss", "loss_var", "loss_max",
+                    "loss_worst10"] + (["grad_norm_pi"] if self.pi is not None else [])
             keys += ["dist", "err_max"] if p.x_star is not None else []
             return {k: np.full(X.shape[:-2], np.nan) for k in keys}
         xbar = X.mean(axis=-2)
@@ -346,7 +415,7 @@ class _Metrics:
             g = np.linalg.norm(p.full_grad(np.stack([xbar, w])), axis=-1)
             out = {"grad_norm": g[0], "grad_norm_pi": g[1]}
         out["consensus"] = np.mean(np.sum((X - xbar[..., None, :]) ** 2, axis=-1), axis=-1)
-        out["loss"] = p.loss(xbar)
+        out.update(fairness_metrics(p, xbar))
         if p.x_star is not None:
             out["dist"] = np.linalg.norm(xbar - p.x_star, axis=-1)
             out["err_max"] = np.linalg.norm(X - p.x_star, axis=-1).max(axis=-1)
@@ -414,7 +483,8 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             m = metrics(X)
             c = net.counters
             row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
-                   "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
+                   "floats": c.floats, "uploads": c.uploads, "downloads": c.downloads,
+                   "bits": c.bits, "grad_evals": oracle.calls * oracle.samples,
                    "time": time.perf_counter() - t0}
             for key, v in row.items():
                 hist.setdefault(key, []).append(v)
@@ -510,7 +580,8 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     arrays = {f"state_{f}": v for f, v in full.items()}
     arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
     c = net.counters
-    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats], dtype=np.int64)
+    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats, c.uploads, c.downloads,
+                               c.bits], dtype=np.int64)
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
     bio = io.BytesIO()
@@ -527,18 +598,21 @@ def _load_checkpoint(path, alg, oracle, net, X0):
     z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
     fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
     hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
-    k, rounds, messages, floats = (int(v) for v in z["meta"])
+    meta = [int(v) for v in z["meta"]] + [0, 0, 0]    # older checkpoints: 4 entries
+    k, rounds, messages, floats, uploads, downloads, bits = meta[:7]
     oracle_state = str(z["oracle"])
     elapsed = float(z["elapsed"])
     net.set_step(0)
     probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
-    net.counters.rounds = net.counters.messages = net.counters.floats = 0
+    net.counters = type(net.counters)()
     if set(fields) != set(probe._fields):
         raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
                          f"{type(alg).__name__} has {sorted(probe._fields)}")
     state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
     oracle.set_state(oracle_state)
-    net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
+    c = net.counters
+    c.rounds, c.messages, c.floats = rounds, messages, floats
+    c.uploads, c.downloads, c.bits = uploads, downloads, bits
     if not net.is_root:
         hist = {}
     return state, k, elapsed, hist

@@ -10,6 +10,9 @@ import dataclasses
 
 from .base import Algorithm
 from .doubly import DSGD, GT, ExactDiffusion
+from .fair import QFFL, AdaFedAdam
+from .federated import FedAdagrad, FedAdam, FedAvg, FedProx, FedYogi, Scaffold
+from .local import KGT, LocalDSGD
 from .push_pull import AB, PushPull
 from .push_sum import SGP, PushDIGing
 from .row import FROST, PullDiagGD, PullDiagGT
@@ -25,10 +28,24 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     "pull_diag_gt": PullDiagGT,
     "push_pull": PushPull,
     "ab": AB,
+    # local steps (decentralised) and federated methods (a server: net.average)
+    "local_dsgd": LocalDSGD,
+    "kgt": KGT,
+    "fedavg": FedAvg,
+    "fedadam": FedAdam,
+    "fedyogi": FedYogi,
+    "fedadagrad": FedAdagrad,
+    "fedprox": FedProx,
+    "scaffold": Scaffold,
+    "qffl": QFFL,
+    "adafedadam": AdaFedAdam,
 }
 
+#: Algorithms whose only communication is the server verb ``net.average``.
+SERVER_METHODS = tuple(k for k, c in ALGORITHMS.items() if c.weights == "server")
+
 #: Multi-step-gossip aliases: name -> (algorithm, note). ``rounds`` must be given.
-MG_ALIASES = {"mg_" + name: name for name in ALGORITHMS}
+MG_ALIASES = {"mg_" + name: name for name in ALGORITHMS if name not in SERVER_METHODS}
 
 
 def make(name: str, alpha: float, **options) -> Algorithm:
@@ -49,4 +66,6 @@ def make(name: str, alpha: float, **options) -> Algorithm:
 
 
 __all__ = ["ALGORITHMS", "Algorithm", "make", "DSGD", "GT", "ExactDiffusion", "SGP",
-           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB"]
+           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB",
+           "LocalDSGD", "KGT", "FedAvg", "FedAdam", "FedYogi", "FedAdagrad", "FedProx",
+           "Scaffold", "QFFL", "AdaFedAdam", "SERVER_METHODS"]
