@@ -626,3 +626,6 @@ class _NullOracle:
 
     def grad(self, X):
         return np.zeros_like(X)
+
+    def losses(self, X):
+        return np.ones(X.shape[:-1])
