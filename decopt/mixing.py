@@ -51,7 +51,7 @@ class Mixing:
     @property
     def time_varying(self) -> bool:
         mats = self.row or self.col
-        return len(mats) > 1
+        return mats is not None and len(mats) > 1    # a server (no matrices) is static
 
 
 def _is_matrix(obj) -> bool:
