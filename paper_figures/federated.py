@@ -3,7 +3,7 @@ AdaFedAdam (issue 16).
 
 Data: computed here with :func:`decopt.run` (no study: the TOML/CLI wiring of the
 run options ``local_steps``, ``participation`` and ``server_optimizer`` is not on this
-branch), on one heterogeneous nonconvex logistic problem (ALGORITHMS.md section 5 form,
+branch), on one heterogeneous nonconvex logistic problem (``decopt.problems.logistic``,
 heterogeneity s = 1, deterministic full local gradients so that the plateaus are the
 methods', not the noise's). Methods: FedAvg, FedAdam (arXiv:1602.05629,
 arXiv:2003.00295) and SCAFFOLD (arXiv:1910.06378) with a server (``"server:n"``), K-GT
