@@ -75,6 +75,18 @@ class IntermediateResult(dict):
 
 
 
+def fairness_metrics(problem, xbar) -> dict:
+    """The loss f(xbar) and the spread of the local losses f_i(xbar) over the nodes:
+    ``loss_var`` (variance), ``loss_max`` and ``loss_worst10`` (mean of the
+    ceil(n/10) largest), each of shape xbar.shape[:-1]."""
+    n = problem.n
+    ll = problem._local_losses(np.arange(n), problem._all_at(xbar))     # (..., n)
+    k = max(1, -(-n // 10))
+    worst = np.sort(ll, axis=-1)[..., n - k:]
+    return {"loss": ll.mean(axis=-1), "loss_var": ll.var(axis=-1),
+            "loss_max": ll.max(axis=-1), "loss_worst10": worst.mean(axis=-1)}
+
+
 class _Metrics:
     """Metrics of gathered iterates X (..., n, d), computed on the root process."""
 
@@ -89,8 +101,8 @@ class _Metrics:
     def __call__(self, X) -> dict:
         p = self.problem
         if not np.isfinite(X).all():  # diverged: report NaN rather than evaluate f
-            keys = ["grad_norm", "consensus", "loss"] + (["grad_norm_pi"] if self.pi is not None
-                                                          else [])
+            keys = ["grad_norm", "consensus", "loss", "loss_var", "loss_max",
+                    "loss_worst10"] + (["grad_norm_pi"] if self.pi is not None else [])
             keys += ["dist", "err_max"] if p.x_star is not None else []
             return {k: np.full(X.shape[:-2], np.nan) for k in keys}
         xbar = X.mean(axis=-2)
@@ -101,7 +113,7 @@ class _Metrics:
             g = np.linalg.norm(p.full_grad(np.stack([xbar, w])), axis=-1)
             out = {"grad_norm": g[0], "grad_norm_pi": g[1]}
         out["consensus"] = np.mean(np.sum((X - xbar[..., None, :]) ** 2, axis=-1), axis=-1)
-        out["loss"] = p.loss(xbar)
+        out.update(fairness_metrics(p, xbar))
         if p.x_star is not None:
             out["dist"] = np.linalg.norm(xbar - p.x_star, axis=-1)
             out["err_max"] = np.linalg.norm(X - p.x_star, axis=-1).max(axis=-1)
@@ -168,8 +180,8 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
         if root:
             m = metrics(X)
             c = net.counters
-            row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
-                   "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
+            row = {"step": k, **m, **c.as_dict(),
+                   "grad_evals": oracle.calls * oracle.samples,
                    "time": time.perf_counter() - t0}
             for key, v in row.items():
                 hist.setdefault(key, []).append(v)
@@ -265,7 +277,9 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     arrays = {f"state_{f}": v for f, v in full.items()}
     arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
     c = net.counters
-    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats], dtype=np.int64)
+    counts = c.as_dict()
+    arrays["meta"] = np.array([k] + list(counts.values()), dtype=np.int64)
+    arrays["meta_names"] = np.array(["step"] + list(counts))
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
     bio = io.BytesIO()
@@ -282,18 +296,22 @@ def _load_checkpoint(path, alg, oracle, net, X0):
     z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
     fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
     hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
-    k, rounds, messages, floats = (int(v) for v in z["meta"])
+    names = ([str(v) for v in z["meta_names"]] if "meta_names" in z
+             else ["step", "rounds", "messages", "floats"])      # older checkpoints
+    counts = dict(zip(names, (int(v) for v in z["meta"])))
+    k = counts.pop("step")
     oracle_state = str(z["oracle"])
     elapsed = float(z["elapsed"])
     net.set_step(0)
     probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
-    net.counters.rounds = net.counters.messages = net.counters.floats = 0
+    net.counters = type(net.counters)()
     if set(fields) != set(probe._fields):
         raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
                          f"{type(alg).__name__} has {sorted(probe._fields)}")
     state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
     oracle.set_state(oracle_state)
-    net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
+    for name, v in counts.items():
+        setattr(net.counters, name, v)
     if not net.is_root:
         hist = {}
     return state, k, elapsed, hist
@@ -307,4 +325,7 @@ class _NullOracle:
 
     def grad(self, X):
         return np.zeros_like(X)
+
+    def losses(self, X):
+        return np.ones(X.shape[:-1])
 

@@ -12,6 +12,10 @@ networkx graphs may carry any node labels: graphs not on the nodes 0..n-1 are re
 in sorted order (:func:`topologies.from_digraph`), node k being the k-th smallest label;
 :attr:`Mixing.labels` keeps the original labels (also those of ``file:`` edge lists with
 their own integer labels), and a run records them in its config as ``node_labels``.
+
+Federated methods (``weights = "server"``) use no mixing matrix: for them the topology
+is ``"server:n"``, an int n, or any of the above, of which only the number of nodes is
+used.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import scipy.sparse as sp
 import topologies as tp
 
 SIDES = ("row", "column", "doubly")
+#: The pseudo-topology of federated methods (a star with a server): ``"server:n"``.
+SERVER_PREFIX = "server:"
 WEIGHT_RULES = ("uniform", "random")
 
 
@@ -79,7 +85,7 @@ class Mixing:
     @property
     def time_varying(self) -> bool:
         mats = self.row or self.col
-        return len(mats) > 1
+        return mats is not None and len(mats) > 1    # a server (no matrices) is static
 
 
 def _json_label(label):
@@ -177,6 +183,12 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     """
     if weights not in WEIGHT_RULES:
         raise ValueError(f"weights must be one of {WEIGHT_RULES}, got {weights!r}")
+    if need == "server":
+        return _server_mixing(topology)
+    if isinstance(topology, str) and topology.startswith(SERVER_PREFIX):
+        raise ValueError(f"topology {topology!r} is a server (star) for federated methods; "
+                         f"this algorithm mixes over a graph ({need} weights): give a "
+                         f"graph spec such as 'exp:{topology[len(SERVER_PREFIX):]}'")
     spec = topology if isinstance(topology, str) else None
     if spec is not None:
         topology = tp.from_spec(spec)
@@ -233,6 +245,35 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     desc = f"{type(period[0]).__name__} x{len(period)}" if len(period) > 1 else str(
         getattr(period[0], "name", "") or type(period[0]).__name__)
     return Mixing(row=row, col=col, n=n, description=desc, spec=spec, labels=labels)
+
+
+def _server_mixing(topology) -> Mixing:
+    """No matrices, only n: from ``"server:n"``, an int, or any topology's size."""
+    if isinstance(topology, (int, np.integer)) and not isinstance(topology, bool):
+        n = int(topology)
+    elif isinstance(topology, str) and topology.startswith(SERVER_PREFIX):
+        text = topology[len(SERVER_PREFIX):]
+        try:
+            n = int(text)
+        except ValueError:
+            raise ValueError(f"topology {topology!r}: expected 'server:n' with an int "
+                             f"number of nodes n >= 1") from None
+    else:
+        obj = tp.from_spec(topology) if isinstance(topology, str) else topology
+        if isinstance(obj, dict):
+            obj = next(iter(obj.values()), None)
+        elif isinstance(obj, (tuple, list)):
+            obj = obj[0] if obj else None
+        if isinstance(obj, nx.Graph):
+            n = obj.number_of_nodes()
+        elif _is_matrix(obj):
+            n = int(obj.shape[0])
+        else:
+            raise TypeError(f"topology for a federated method must be 'server:n', an int "
+                            f"n, a graph or a matrix; got {type(topology).__name__}")
+    if n < 1:
+        raise ValueError(f"a server topology needs n >= 1 nodes, got {n}")
+    return Mixing(row=None, col=None, n=n, description=f"{SERVER_PREFIX}{n}")
 
 
 def pi_weights(mixing: Mixing) -> np.ndarray | None:

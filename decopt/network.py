@@ -17,13 +17,31 @@ matrices), gossip round r of iteration k uses matrix number ``(k * R + r) mod pe
 The network, not the algorithm, counts communication: per call it adds R to
 ``counters.rounds``, and per round one message per directed edge (self-loops excluded)
 carrying the packed payload of one run. Metric evaluation (``gather``) is not counted.
+
+A third verb serves federated methods (a star: every client talks to a server):
+
+- ``net.average(*arrays, mask=None)``: the exact average over the participating nodes,
+  returned to every hosted node (an Allreduce under MPI). Counted as one upload and one
+  download per participating node (``counters.uploads`` / ``counters.downloads``) and
+  64 bits per float64 value each way (``counters.bits``); it adds no gossip round.
+
+Client sampling (``participation=p``) draws, for communication round k (the iteration
+set by :meth:`Network.set_step`), a subset of exactly ``ceil(p n)`` nodes, uniformly
+among the subsets of that size, as a pure function of (seed, "participation", k)
+through :mod:`decopt.streams`; :meth:`Network.participants` gives the hosted nodes' rows
+of that mask. A fixed-size subset (FedAvg's fraction C of clients, arXiv:1602.05629) is
+never empty and costs the same number of uploads in every batched run.
 """
 
 from __future__ import annotations
 
+import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import streams
 
 
 @dataclass
@@ -39,14 +57,23 @@ class Counters:
     floats : int
         Float64 values sent in those messages, for one run (a leading batch axis of
         independent runs is not multiplied in).
+    uploads, downloads : int
+        Client-to-server and server-to-client messages of ``net.average`` (one each per
+        participating node per call).
+    bits : int
+        Bits on the wire for one run: 64 per float64 value, in gossip messages and in
+        both directions of ``net.average``.
     """
 
     rounds: int = 0
     messages: int = 0
     floats: int = 0
+    uploads: int = 0
+    downloads: int = 0
+    bits: int = 0
 
     def as_dict(self) -> dict:
-        return {"rounds": self.rounds, "messages": self.messages, "floats": self.floats}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 class Network:
@@ -74,9 +101,15 @@ class Network:
         matrices; a static topology is a period of one. Receiver-first convention.
     rounds : int
         Gossip rounds R per mixing call (multi-step gossip when R > 1).
+    participation : float
+        Fraction p in (0, 1] of the nodes sampled per round by :meth:`participants`
+        (``ceil(p n)`` of them).
+    seeds : list of int
+        The seeds of the batched runs (one per run); they key the client sampling.
     """
 
-    def __init__(self, n, nodes, row=None, col=None, rounds=1):
+    def __init__(self, n, nodes, row=None, col=None, rounds=1, participation=1.0,
+                 seeds=(0,)):
         self.n = int(n)
         self.nodes = np.asarray(nodes, dtype=np.int64)
         self.m = len(self.nodes)
@@ -84,6 +117,8 @@ class Network:
         self.col = list(col) if col is not None else None
         self.rounds = int(rounds)
         self.step = 0
+        self.participation = float(participation)
+        self.seeds = [int(x) for x in seeds]
         self.counters = Counters()
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
@@ -100,6 +135,84 @@ class Network:
     def push(self, *arrays):
         """Mix by the column-stochastic matrix B, R times; returns one array per input."""
         return self._mix("col", arrays)
+
+    def average(self, *arrays, mask=None):
+        """Exact average over the participating nodes, returned to every hosted node.
+
+        Parameters
+        ----------
+        *arrays : arrays of shape (..., m, k)
+            Rows of the hosted nodes (an optional leading batch axis of runs).
+        mask : bool array of shape (..., m) or None
+            Which hosted nodes take part (None: all of them). At least one node of the
+            whole network must take part in each run.
+
+        Returns
+        -------
+        One array per input, of the input's shape: every row holds
+        ``sum_{i in S} a_i / |S|`` over the participating set S of the whole network.
+
+        One call is one upload and one download per participating node (counted for
+        the first run of a batch; with :meth:`participants` every run has the same
+        number of participants), 64 bits per float each way.
+        """
+        shapes = [np.shape(a) for a in arrays]
+        for s in shapes:
+            if len(s) < 2 or s[-2] != self.m:
+                raise ValueError(f"net.average expects arrays of shape (..., m, k) with "
+                                 f"m={self.m} hosted nodes, got shape {s}")
+        batch = shapes[0][:-2]
+        if mask is None:
+            w = np.ones(batch + (self.m,))
+        else:
+            w = np.broadcast_to(np.asarray(mask, dtype=np.float64), batch + (self.m,))
+        # one buffer: the masked sums of every array, then the count
+        parts = [np.einsum("...m,...mk->...k", w, np.asarray(a, dtype=np.float64))
+                 for a in arrays]
+        parts.append(w.sum(axis=-1, keepdims=True))
+        buf = self._allreduce_sum(np.concatenate(parts, axis=-1))
+        count = buf[..., -1:]
+        if np.any(count <= 0):
+            raise ValueError("net.average: no node takes part in this round (empty mask)")
+        out, c = [], 0
+        for s in shapes:
+            k = s[-1]
+            mean = buf[..., c:c + k] / count
+            c += k
+            out.append(np.array(np.broadcast_to(mean[..., None, :], s)))
+        width = sum(int(s[-1]) for s in shapes)
+        parts_first = int(round(float(count.reshape(-1)[0])))
+        self.counters.uploads += parts_first
+        self.counters.downloads += parts_first
+        self.counters.bits += 2 * 64 * parts_first * width
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def participants(self) -> np.ndarray:
+        """Bool mask of the hosted nodes sampled in the current round, shape (m,) or,
+        with several seeds, (runs, m): ``ceil(p n)`` nodes of the whole network chosen
+        uniformly at random, a pure function of (seed, "participation", round)."""
+        if self.participation >= 1.0:
+            mask = np.ones((len(self.seeds), self.m), dtype=bool)
+        else:
+            k = self.participant_count
+            u = streams.uniform(self.seeds, "participation", self.step,
+                                np.arange(self.n), 1)[..., 0]          # (runs, n)
+            chosen = np.argsort(u, axis=-1, kind="stable")[..., :k]
+            full = np.zeros((len(self.seeds), self.n), dtype=bool)
+            np.put_along_axis(full, chosen, True, axis=-1)
+            mask = full[:, self.nodes]
+        return mask if len(self.seeds) > 1 else mask[0]
+
+    @property
+    def participant_count(self) -> int:
+        """Nodes sampled per round by :meth:`participants`: ``ceil(p n)`` (>= 1)."""
+        if self.participation >= 1.0:
+            return self.n
+        return max(1, math.ceil(self.participation * self.n - 1e-12))
+
+    def _allreduce_sum(self, buf: np.ndarray) -> np.ndarray:
+        """Sum of ``buf`` over processes (one process here)."""
+        return buf
 
     def set_step(self, k: int) -> None:
         """Tell the network the iteration number (selects time-varying matrices)."""
@@ -135,6 +248,7 @@ class Network:
         self.counters.rounds += 1
         self.counters.messages += edges
         self.counters.floats += edges * width
+        self.counters.bits += 64 * edges * width
 
     def _mix(self, side, arrays):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -29,6 +29,7 @@ How to add an option (e.g. ``compression``, ``link_failure``, ``activation``,
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -98,6 +99,15 @@ def _choice(*choices):
     return lambda name, v: check_choice(name, v, choices)
 
 
+def _fraction(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1], got {v!r}")
+    v = float(v)
+    if not 0.0 < v <= 1.0:   # NaN fails too
+        raise ValueError(f"{name} must be a fraction of clients in (0, 1], got {v!r}")
+    return v
+
+
 def _divergence(name, v):
     v = check_number(name, v, 0.0, strict=True, allow_inf=True)
     if not v > 0 or math.isnan(v):   # pragma: no cover - check_number covers it
@@ -126,6 +136,15 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               str, "weight rule for digraphs: uniform or random"),
     RunOption("weight_seed", 0, _int(0), "topology", "--weight-seed", int,
               "seed of the random weight rule"),
+    # local steps and federated learning (issue 16)
+    RunOption("local_steps", None, _int(1), "algorithm", "--local-steps", int,
+              "tau >= 1 local gradient steps per communication round (local_dsgd, kgt and "
+              "the federated methods)"),
+    RunOption("participation", 1.0, _fraction, "algorithm", "--participation", float,
+              "fraction p in (0, 1] of the clients a server round samples"),
+    RunOption("server_optimizer", None, _choice("sgd", "adam", "yogi", "adagrad"),
+              "algorithm", "--server-optimizer", str,
+              "FedOpt server optimiser of the fedavg family: sgd, adam, yogi or adagrad"),
 )
 
 #: Options by name.

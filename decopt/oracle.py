@@ -99,6 +99,13 @@ class Oracle:
         acc /= self.samples
         return acc if self.batched else acc[0]
 
+    def losses(self, X: np.ndarray) -> np.ndarray:
+        """Full local losses ``f_i(x_i)`` of the hosted nodes at X: (..., m, d) -> (..., m).
+
+        Deterministic (the whole local data set), for methods whose update weighs the
+        clients by their losses (q-FFL, AdaFedAdam); not counted in ``calls``."""
+        return self.problem._local_losses(self.nodes, X)
+
     def get_state(self) -> str:
         """The call counter and the random streams' states, as a JSON string."""
         return json.dumps({"calls": self.calls,

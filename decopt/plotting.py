@@ -35,6 +35,17 @@ ALGORITHM_STYLE: dict[str, dict] = {
     "dsgd": {"color": "#7f7f7f", "marker": "<"},
     "gt": {"color": "#393b79", "marker": ">"},
     "exact_diffusion": {"color": "#637939", "marker": "p"},
+    # local steps and federated methods (issue 16)
+    "local_dsgd": {"color": "#a5a5a5", "marker": "<"},
+    "kgt": {"color": "#6b6ecf", "marker": ">"},
+    "fedavg": {"color": "#e6550d", "marker": "o"},
+    "fedadam": {"color": "#31a354", "marker": "s"},
+    "fedyogi": {"color": "#74c476", "marker": "^"},
+    "fedadagrad": {"color": "#a1d99b", "marker": "v"},
+    "fedprox": {"color": "#fd8d3c", "marker": "x"},
+    "scaffold": {"color": "#843c39", "marker": "D"},
+    "qffl": {"color": "#7b4173", "marker": "P"},
+    "adafedadam": {"color": "#ce6dbd", "marker": "*"},
 }
 _FALLBACK = ["#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1"]
 _LINESTYLES = ["-", "--", "-.", ":"]

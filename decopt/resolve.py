@@ -125,6 +125,33 @@ def _initial_point(x0, problem, seeds, batched):
     return X if batched else X[0]
 
 
+def _takers(field: str) -> str:
+    return ", ".join(sorted(k for k, c in algs.ALGORITHMS.items()
+                            if field in {f.name for f in dataclasses.fields(c)}))
+
+
+def _apply_algorithm_options(alg, alg_name, opts):
+    """Run options that set a field of the algorithm (``local_steps``,
+    ``server_optimizer``) or need a server (``participation < 1``), checked against
+    what the algorithm can use."""
+    fields = {f.name for f in dataclasses.fields(alg)}
+    changes = {}
+    for name, what in (("local_steps", "takes no local steps"),
+                       ("server_optimizer", "has no server optimiser")):
+        value = opts.get(name)
+        if value is None:
+            continue
+        if name not in fields:
+            raise ValueError(f"{name}={value!r}: algorithm {alg_name!r} {what}; algorithms "
+                             f"that take {name}: {_takers(name)}")
+        changes[name] = value
+    if opts.get("participation", 1.0) < 1.0 and alg.weights != "server":
+        raise ValueError(f"participation={opts['participation']}: client sampling applies to "
+                         f"methods with a server ({', '.join(algs.SERVER_METHODS)}), not to "
+                         f"{alg_name!r}")
+    return dataclasses.replace(alg, **changes) if changes else alg   # re-validates
+
+
 def resolve_run(algorithm, problem, topology, *, step_size=None, seed=0, x0=None,
                 options=None, algorithm_name=None, topology_label=None, problem_name=None,
                 **run_options) -> ResolvedRun:
@@ -185,6 +212,7 @@ def resolve_run(algorithm, problem, topology, *, step_size=None, seed=0, x0=None
     else:
         raise TypeError(f"algorithm must be a name, an import path 'package.module:Class' "
                         f"or an Algorithm, got {algorithm!r}")
+    alg = _apply_algorithm_options(alg, alg_name, opts)
     if alg_name.startswith("mg_") and opts["rounds"] == 1:
         raise ValueError(f"{alg_name} is multi-step gossip: give rounds=R > 1")
     if isinstance(topology, Mixing):
@@ -264,7 +292,8 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
     if checkpoint is not None:
         checkpoint = _check_checkpoint_path(checkpoint)
     problem, alg = r.problem, r.algorithm
-    net = make_network(backend, r.mixing, o["rounds"], comm=comm)
+    net = make_network(backend, r.mixing, o["rounds"], comm=comm,
+                       participation=o["participation"], seeds=r.seeds)
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, r.seeds, noise=o["noise"],
                     batch_size=o["batch_size"], samples=o["rounds"], batched=r.batched)

@@ -29,8 +29,10 @@ import numpy as np
 from .formatting import json_default
 
 #: History columns shared by all seeds of a batched run (one value per logged step).
-SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
-INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals")
+SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "uploads", "downloads", "bits",
+                  "grad_evals", "time")
+INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "uploads", "downloads", "bits",
+                   "grad_evals")
 #: Columns of history.csv naming the run (from its config), so that the histories of a
 #: study concatenate into one tidy table; ``gossip_rounds`` is the run's R (the column
 #: ``rounds`` counts communication rounds so far).
@@ -51,7 +53,9 @@ class Result:
         uniform average), ``grad_norm_pi`` (at the pi-weighted centroid), ``consensus``
         ((1/n) sum_i ||x_i - xbar||^2), ``loss`` (f(xbar)), ``dist`` (||xbar - x*||)
         and ``err_max`` (max_i ||x_i - x*||) when x* is known, ``rounds``,
-        ``messages``, ``floats``, ``grad_evals`` (stochastic gradient samples per node)
+        ``messages``, ``floats``, ``uploads``, ``downloads``, ``bits``, ``grad_evals``
+        (stochastic gradient samples per node), ``loss_var``, ``loss_max``,
+        ``loss_worst10`` (spread of the local losses f_i(xbar))
         and ``time`` (seconds). Batched runs give metric arrays of shape (logged, runs).
     counters : dict
         Final communication counters (rounds, messages, floats).

@@ -227,7 +227,7 @@ def build(module, *, quick: bool = False, results=None, out=None, progress: bool
         source = f"{study_dir} ({len(runs)} runs)"
     else:
         runs = None
-        source = "computed from topologies.describe (no study)"
+        source = getattr(module, "SOURCE", "computed from topologies.describe (no study)")
     data = module.collect(runs) if runs is not None else module.collect(None, quick=quick)
     data["quick"] = quick
     supported, summary = module.check(data)

@@ -27,6 +27,9 @@ from collections.abc import Mapping
 from ..imports import is_import_path, load_object
 from .base import Algorithm
 from .doubly import DSGD, GT, ExactDiffusion
+from .fair import QFFL, AdaFedAdam
+from .federated import FedAdagrad, FedAdam, FedAvg, FedProx, FedYogi, Scaffold
+from .local import KGT, LocalDSGD
 from .push_pull import AB, PushPull
 from .push_sum import SGP, PushDIGing
 from .row import FROST, PullDiagGD, PullDiagGT
@@ -46,7 +49,22 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     "pull_diag_gt": PullDiagGT,
     "push_pull": PushPull,
     "ab": AB,
+    # local steps (decentralised) and federated methods (a server: net.average)
+    "local_dsgd": LocalDSGD,
+    "kgt": KGT,
+    "fedavg": FedAvg,
+    "fedadam": FedAdam,
+    "fedyogi": FedYogi,
+    "fedadagrad": FedAdagrad,
+    "fedprox": FedProx,
+    "scaffold": Scaffold,
+    "qffl": QFFL,
+    "adafedadam": AdaFedAdam,
 }
+
+#: Algorithms whose only communication is the server verb ``net.average`` (no ``mg_``
+#: alias: multi-step gossip has no meaning without gossip).
+SERVER_METHODS = tuple(k for k, c in ALGORITHMS.items() if c.weights == "server")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _entry_points_loaded = False
@@ -56,15 +74,16 @@ class _MGAliases(Mapping):
     """``"mg_<name>" -> "<name>"`` for every registered name (a live view)."""
 
     def __getitem__(self, key):
-        if isinstance(key, str) and key.startswith("mg_") and key[3:] in ALGORITHMS:
+        if isinstance(key, str) and key.startswith("mg_") and key[3:] in ALGORITHMS and \
+                ALGORITHMS[key[3:]].weights != "server":
             return key[3:]
         raise KeyError(key)
 
     def __iter__(self):
-        return iter(["mg_" + k for k in ALGORITHMS])
+        return iter(["mg_" + k for k, c in ALGORITHMS.items() if c.weights != "server"])
 
     def __len__(self):
-        return len(ALGORITHMS)
+        return sum(1 for _ in self)
 
 
 #: Multi-step-gossip aliases: ``mg_<name>`` -> ``<name>`` (``rounds`` must be > 1).
@@ -180,6 +199,9 @@ def lookup(name: str) -> tuple[type[Algorithm], bool]:
             f"mg_<name> with rounds=R > 1, e.g. mg_pull_diag_gt), an import path "
             f"'package.module:Class', or a name registered with "
             f"decopt.register_algorithm(name, cls)")
+    if mg and ALGORITHMS[base].weights == "server":
+        raise ValueError(f"unknown algorithm {name!r}: {base!r} communicates only with a "
+                         f"server (net.average), so it has no multi-step gossip variant")
     return ALGORITHMS[base], mg
 
 
@@ -217,4 +239,5 @@ def name_of(alg: Algorithm) -> str:
 __all__ = ["ALGORITHMS", "MG_ALIASES", "Algorithm", "make", "lookup", "names", "name_of",
            "options_of", "register_algorithm", "ENTRY_POINT_GROUP", "DSGD", "GT",
            "ExactDiffusion", "SGP", "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT",
-           "PushPull", "AB"]
+           "PushPull", "AB", "LocalDSGD", "KGT", "FedAvg", "FedAdam", "FedYogi",
+           "FedAdagrad", "FedProx", "Scaffold", "QFFL", "AdaFedAdam", "SERVER_METHODS"]

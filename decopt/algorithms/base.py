@@ -90,7 +90,9 @@ class Algorithm:
     weights : ClassVar[str]
         Which mixing matrices the recursion uses: ``"doubly"`` (W, through ``pull``),
         ``"symmetric"`` (a symmetric W),
-        ``"row"`` (A), ``"column"`` (B) or ``"row+column"`` (A and B).
+        ``"row"`` (A), ``"column"`` (B), ``"row+column"`` (A and B) or ``"server"``
+        (no mixing matrix: the method talks only through ``net.average``, the exact
+        average over the sampled clients; a run then needs only the number of nodes).
     exact : ClassVar[bool]
         Whether the method reaches the exact minimiser with deterministic gradients.
     reference : ClassVar[str]

@@ -25,12 +25,23 @@ class LocalNetwork(Network):
         only if j -> i or j == i).
     rounds : int
         Gossip rounds R per mixing call.
+    n : int or None
+        Number of nodes, needed only without matrices (a server method: ``net.average``).
+    participation : float
+        Fraction of clients a server round samples (see :meth:`Network.participants`).
+    seeds : sequence of int
+        The run seeds (one per batched run), keying per-(seed, round) draws.
     """
 
-    def __init__(self, row=None, col=None, rounds=1):
+    def __init__(self, row=None, col=None, rounds=1, n=None, participation=1.0,
+                 seeds=(0,)):
         mats = row if row is not None else col
-        n = mats[0].shape[0]
-        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds)
+        if mats is not None:
+            n = mats[0].shape[0]
+        elif n is None:
+            raise ValueError("LocalNetwork needs a mixing matrix or the number of nodes n")
+        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds,
+                         participation=participation, seeds=seeds)
 
     def _mix(self, side, arrays):
         shapes, widths, width = layout("pull" if side == "row" else "push", arrays, self.n)

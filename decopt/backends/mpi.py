@@ -183,6 +183,8 @@ class MPINetwork(Network):
         Gossip rounds R per mixing call.
     comm : mpi4py.MPI.Comm or None
         Default ``MPI.COMM_WORLD``.
+    participation, seeds :
+        Client sampling of ``net.average`` (see :class:`decopt.network.Network`).
 
     Attributes
     ----------
@@ -192,7 +194,8 @@ class MPINetwork(Network):
         Float64 values this rank sent in ``pull``/``push`` (batch axis included).
     """
 
-    def __init__(self, n, row=None, col=None, rounds=1, comm=None):
+    def __init__(self, n, row=None, col=None, rounds=1, comm=None, participation=1.0,
+                 seeds=(0,)):
         comm = MPI.COMM_WORLD if comm is None else comm
         self.comm = comm
         self.rank = comm.Get_rank()
@@ -211,7 +214,8 @@ class MPINetwork(Network):
         for side, mats in (("row", row), ("col", col)):
             if mats is not None and not mats:
                 raise ValueError(f"{side} is an empty list; give at least one matrix")
-        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds)
+        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds,
+                         participation=participation, seeds=seeds)
         self.lo, self.hi = lo, hi
         self.floats_sent = 0
         # Every rank must hold the same matrices before any exchange.
@@ -390,6 +394,16 @@ class MPINetwork(Network):
             return np.moveaxis(recv, 0, axis)
         self.comm.Gatherv(send, None, root=0)
         return None
+
+    def _allreduce_sum(self, buf):
+        """``net.average``'s server: one ``Allreduce`` (SUM) of the masked partial sums
+        and counts, on a contiguous float64 buffer."""
+        send = np.ascontiguousarray(buf, dtype=np.float64)
+        if self.size == 1:
+            return send
+        recv = np.empty_like(send)
+        self.comm.Allreduce(send, recv, op=MPI.SUM)
+        return recv
 
     def allreduce_max(self, value: float) -> float:
         return float(self.comm.allreduce(float(value), op=MPI.MAX))

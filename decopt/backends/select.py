@@ -31,15 +31,18 @@ def default_comm(backend: str = "auto"):
     return MPI.COMM_WORLD
 
 
-def make_network(backend, mixing, rounds, comm=None):
+def make_network(backend, mixing, rounds, comm=None, **network_options):
     """The network for a backend ("local", "mpi", or "auto": mpi when launched by mpiexec
-    with more than one process)."""
+    with more than one process); ``network_options`` (``participation``, ``seeds``, ...)
+    go to the network's constructor, the same for both backends."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "auto":
         backend = "mpi" if mpi_world_size() > 1 else "local"
     if backend == "local":
         from .local import LocalNetwork
-        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds)
+        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds, n=mixing.n,
+                            **network_options)
     from .mpi import MPINetwork
-    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm)
+    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm,
+                      **network_options)

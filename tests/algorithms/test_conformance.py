@@ -39,8 +39,14 @@ ROWS = {
 }
 
 
+# Local-step and federated methods (issue 16) have their rows in
+# tests/federated/test_fed_conformance.py (this table was being rewritten meanwhile).
+FEDERATED = {"local_dsgd", "kgt", "fedavg", "fedadam", "fedyogi", "fedadagrad", "fedprox",
+             "scaffold", "qffl", "adafedadam"}
+
+
 def test_every_algorithm_has_a_row():
-    assert set(ROWS) == set(algs.ALGORITHMS)
+    assert set(ROWS) == set(algs.ALGORITHMS) - FEDERATED
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +61,8 @@ def logi():
                                     seed=2)
 
 
-EXACT = [k for k, c in algs.ALGORITHMS.items() if c.exact]
-INEXACT = [k for k, c in algs.ALGORITHMS.items() if not c.exact]
+EXACT = [k for k, c in algs.ALGORITHMS.items() if c.exact and k in ROWS]
+INEXACT = [k for k, c in algs.ALGORITHMS.items() if not c.exact and k in ROWS]
 
 
 EXACT_CASES = [(k, spec) for k in EXACT for spec in ROWS[k][0]]

@@ -108,7 +108,9 @@ def test_mpi_equals_local(nranks, index, case, results_dir):
     assert bool(z[f"{index}/success"]) == ref.success
     _close(z[f"{index}/x"], ref.x, "final iterates")
     counters = dict(zip(("rounds", "messages", "floats"), z[f"{index}/counters"].tolist()))
-    assert counters == ref.counters, "communication counters differ"
+    # the driver records the gossip counters (the server counters uploads, downloads and
+    # bits are compared through the history below and in tests/federated)
+    assert counters == {k: ref.counters[k] for k in counters}, "communication counters differ"
     keys = {k.split("/h/")[1] for k in z if k.startswith(f"{index}/h/")}
     assert keys == set(ref.history) - {"time"}
     for key in keys:
