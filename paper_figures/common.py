@@ -261,6 +261,7 @@ def build(module, *, quick: bool = False, results=None, out=None, progress: bool
     supported, summary = module.check(data)
     with style():
         fig = finish(module.plot(data), quick)
+    data["_figure"] = fig
     files = save_figure(fig, out, module.NAME)
     details = module.details(data) if hasattr(module, "details") else ""
     text = report_text(module, supported, summary, quick, source, details)

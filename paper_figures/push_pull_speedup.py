@@ -113,16 +113,26 @@ def plot(data):
     k = len(names) + 1
     ncols = min(4, k)
     nrows = -(-k // ncols)
-    fig, axes = sty.new_figure(nrows, ncols, width=3.2, height=2.8)
+    fig, axes = sty.new_figure(nrows, ncols, height=2.0)
     flat = list(axes.flat)
+    all_n = sty.n_styles(ALGORITHM, [r["n"] for p in data["panels"].values()
+                                     for r in p["rows"]])
     for ax, name in zip(flat, names):
         _speedup.curve_panel(ax, data["panels"][name], ALGORITHM,
-                             FAMILY_NAMES.get(name, name))
-    _speedup.slope_panel(flat[len(names)], data, ALGORITHM, names, TARGET)
+                             FAMILY_NAMES.get(name, name), styles=all_n)
+    ax = flat[len(names)]
+    _speedup.slope_panel(ax, data, ALGORITHM, names, TARGET)
+    if "atc" in data:                      # the ATC form beside it: hollow grey markers
+        ns = [r["n"] for p in data["atc"]["panels"].values() for r in p["rows"]]
+        ys = [r["steady"] for p in data["atc"]["panels"].values() for r in p["rows"]]
+        ax.plot(ns, ys, ls="none", marker="o", mfc="none", color="0.45", ms=4,
+                label=f"ATC form: pooled slope {data['atc']['pooled_slope']:.2f}")
+        ax.legend(loc="lower left")
     for ax in flat[k:]:
         ax.set_visible(False)
-    fig.suptitle(f"stochastic Push-Pull linear speedup (logistic regression, minibatch); "
-                 f"pooled slope {data['pooled_slope']:.2f}\n" + sty.SEED_NOTE)
+    fig.suptitle(f"stochastic Push-Pull (CTA form, random weights in {{1,2}}) linear "
+                 f"speedup, logistic regression; pooled slope {data['pooled_slope']:.2f}\n"
+                 + sty.SEED_NOTE)
     return fig
 
 

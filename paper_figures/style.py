@@ -29,7 +29,7 @@ from decopt.plotting import style as _decopt_style
 
 __all__ = ["METRIC_LABELS", "X_AXES", "algorithm_style", "style", "new_figure", "shades",
            "band_line", "finish", "clip_log_ylim", "AXIS_ROUNDS", "AXIS_GRAD_EVALS",
-           "SEED_NOTE", "OKABE_ITO", "PAPER_STYLE", "ONE_COLUMN", "TWO_COLUMN", "MIN_FONT",
+           "SEED_NOTE", "OKABE_ITO", "n_styles", "PAPER_STYLE", "ONE_COLUMN", "TWO_COLUMN", "MIN_FONT",
            "MARKERS"]
 
 AXIS_ROUNDS = X_AXES["rounds"]            # "communication rounds"
@@ -40,7 +40,7 @@ SEED_NOTE = "lines: geometric mean over seeds; bands: min to max over seeds"
 ONE_COLUMN = 3.3
 TWO_COLUMN = 6.9
 MIN_FONT = 7.0
-Y_DECADES = 12
+Y_DECADES = 16
 
 #: Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9",
@@ -125,10 +125,17 @@ def shades(algorithm: str, k: int, rounds: int = 1) -> list[dict]:
     rgb = np.array(to_rgb(base["color"]))
     out = []
     for i in range(k):
-        t = 0.4 + 0.6 * (i / (k - 1) if k > 1 else 1.0)     # share of the base colour
+        t = 0.5 + 0.5 * (i / (k - 1) if k > 1 else 1.0)     # share of the base colour
         c = tuple(1 - t * (1 - rgb))                         # mixed with white
         out.append({**base, "color": c, "marker": MARKERS[i % len(MARKERS)]})
     return out
+
+
+def n_styles(algorithm: str, ns, rounds: int = 1) -> dict:
+    """One style per network size, the same in every panel of a figure: ``{n: style}``
+    with the sizes of ``ns`` (all panels together) shaded light to dark in order."""
+    ns = sorted(set(int(n) for n in ns))
+    return dict(zip(ns, shades(algorithm, len(ns), rounds)))
 
 
 def band_line(ax, x, Y, label=None, band="minmax", markevery=None, **st):
@@ -159,23 +166,33 @@ def band_line(ax, x, Y, label=None, band="minmax", markevery=None, **st):
 
 def clip_log_ylim(ax, decades: float = Y_DECADES):
     """On a log y-axis, raise the lower limit to ``max(data) / 10^decades`` when the data
-    reach further down (round-off tails), keeping the upper limit."""
+    reach further down (round-off tails), keeping the upper limit; the x-axis then ends
+    where the last line drops below that floor (the rest is the invisible tail)."""
     if ax.get_yscale() != "log":
         return
-    ys = []
+    pts = []
     for ln in ax.get_lines():
+        x = np.asarray(ln.get_xdata(), float)
         y = np.asarray(ln.get_ydata(), float)
-        y = y[np.isfinite(y) & (y > 0)]
-        if y.size:
-            ys.append(y)
-    if not ys:
+        if x.shape != y.shape:
+            continue
+        ok = np.isfinite(y) & (y > 0) & np.isfinite(x)
+        if ok.any():
+            pts.append((x[ok], y[ok]))
+    if not pts:
         return
-    y = np.concatenate(ys)
-    top = y.max()
-    floor = max(y.min(), top / 10 ** decades)
+    top = max(y.max() for _, y in pts)
+    bottom = min(y.min() for _, y in pts)
+    floor = top / 10 ** decades
+    if bottom >= floor:
+        return
     lo, hi = ax.get_ylim()
-    if lo < floor:
-        ax.set_ylim(floor / 2, hi)
+    ax.set_ylim(floor, hi)
+    last = max((x[y >= floor].max() for x, y in pts if (y >= floor).any()), default=None)
+    x0, x1 = ax.get_xlim()
+    if last is not None and last < x1:
+        pad = last * 1.2 if ax.get_xscale() == "log" else last + 0.05 * (last - x0)
+        ax.set_xlim(x0, min(x1, pad))
 
 
 def finish(fig, quick: bool):

@@ -74,10 +74,10 @@ def collect(runs=None, quick: bool = False) -> dict:
         M = (mix.row if t["side"] == "row" else mix.col)[0]
         d = tp.describe(M, side=t["side"])
         rows.append({"figure": ", ".join(SHORT.get(f, f) for f in t["figures"]),
-                     "spec": t["spec"], "side": t["side"], "n": int(d["n"]),
+                     "spec": t["spec"] + (" (w: {1,2})" if t["weights"] == "random" else ""), "side": t["side"], "n": int(d["n"]),
                      "pi_min": float(d["pi_min"]), "pi_max": float(d["pi_max"]),
                      "kappa": float(d["kappa"]), "beta": float(d["beta"]),
-                     "R": int(d["mg_rounds"])})
+                     "R": int(d["mg_rounds"]), "weights": t["weights"]})
     fam_order: dict = {}
     for r in rows:
         fam_order.setdefault(r["spec"].split(":")[0], len(fam_order))
@@ -100,7 +100,10 @@ def check(data) -> tuple[bool, str]:
         bad.append("skewed chain kappa != 2^(n-2)")
     if any(not 0.77 <= r["beta"] <= 0.80 for r in chain):
         bad.append("skewed chain beta outside [0.77, 0.80]")
-    if any(abs(r["kappa"] - 1) > 1e-8 for r in rows if r["spec"].startswith("exp:")):
+    # uniform weights only: random integer weights (Push-Pull study) are not doubly
+    # stochastic on the exponential graph
+    if any(abs(r["kappa"] - 1) > 1e-8 for r in rows
+           if r["spec"].startswith("exp:") and r.get("weights", "uniform") == "uniform"):
         bad.append("exponential graph kappa != 1")
     if any(not (r["beta"] < 1 and r["kappa"] >= 1 - 1e-12) for r in rows):
         bad.append("some beta >= 1 or kappa < 1")
