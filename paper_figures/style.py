@@ -12,7 +12,8 @@
 - Layout: constrained layout, and files saved with a tight bounding box, so no label is
   clipped; legends are collected into one legend outside the axes (:func:`finish`).
 - Axes: a log y-axis's lower limit is clipped to a floor taken from the data
-  (:func:`clip_log_ylim`: at most :data:`Y_DECADES` decades below the largest value),
+  (:func:`clip_log_ylim`: no line is followed more than :data:`Y_DECADES` decades below
+  its own maximum),
   so curves that reach round-off do not stretch the axis to 1e-25.
 - Bands: ``band="minmax"`` (min to max over seeds) or ``band="std"`` (mean +- one
   standard deviation, on the log scale for log axes) in :func:`band_line`.
@@ -40,7 +41,7 @@ SEED_NOTE = "lines: geometric mean over seeds; bands: min to max over seeds"
 ONE_COLUMN = 3.3
 TWO_COLUMN = 6.9
 MIN_FONT = 7.0
-Y_DECADES = 16
+Y_DECADES = 12
 
 #: Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9",
@@ -165,9 +166,10 @@ def band_line(ax, x, Y, label=None, band="minmax", markevery=None, **st):
 
 
 def clip_log_ylim(ax, decades: float = Y_DECADES):
-    """On a log y-axis, raise the lower limit to ``max(data) / 10^decades`` when the data
-    reach further down (round-off tails), keeping the upper limit; the x-axis then ends
-    where the last line drops below that floor (the rest is the invisible tail)."""
+    """On a log y-axis, raise the lower limit to the lowest line's floor, where a line's
+    floor is its minimum or ``its maximum / 10^decades``, whichever is larger (round-off
+    tails are cut, no line's meaningful part is hidden); the x-axis then ends where the
+    last line drops below that floor (the rest is the invisible tail)."""
     if ax.get_yscale() != "log":
         return
     pts = []
@@ -183,7 +185,10 @@ def clip_log_ylim(ax, decades: float = Y_DECADES):
         return
     top = max(y.max() for _, y in pts)
     bottom = min(y.min() for _, y in pts)
-    floor = top / 10 ** decades
+    # per line: its minimum, but no lower than 10^-decades below its own maximum (a
+    # round-off tail); the axis floor is the lowest of these, so no line's meaningful
+    # part is hidden by another line's large values
+    floor = min(max(y.min(), y.max() / 10 ** decades) for _, y in pts)
     if bottom >= floor:
         return
     lo, hi = ax.get_ylim()
