@@ -133,7 +133,9 @@ def details(data) -> str:
 
 def plot(data):
     rows = data["rows"]
-    fig, axes = sty.new_figure(1, 1, width=7.8, height=0.2 * (len(rows) + 2) + 0.5)
+    fig, axes = sty.new_figure(1, 1)
+    # a full-width (two-column) table, 0.15 in per row at 7 pt
+    fig.set_size_inches(sty.TWO_COLUMN, 0.15 * (len(rows) + 1) + 0.4)
     ax = axes[0][0]
     ax.axis("off")
     header = ["used by", "topology", "matrix", "n", r"$\pi_{\min}$", r"$\pi_{\max}$",
@@ -142,7 +144,8 @@ def plot(data):
               str(r["n"]), f"{r['pi_min']:.3g}", f"{r['pi_max']:.3g}", f"{r['kappa']:.4g}",
               f"{r['beta']:.4f}", str(r["R"])] for r in rows]
     with sty.style():
-        tab = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
+        tab = ax.table(cellText=cells, colLabels=header, cellLoc="center",
+                       bbox=[0, 0, 1, 1])
         tab.auto_set_font_size(False)
         tab.set_fontsize(7)
         tab.auto_set_column_width(list(range(len(header))))
@@ -154,7 +157,8 @@ def plot(data):
                 cell.set_facecolor("#f7f7f7")
         ax.set_title(r"Effective metrics: $\kappa = \max\pi/\min\pi$, "
                      r"$\beta = \|\Pi^{1/2}(A - 1\pi^\top)\Pi^{-1/2}\|_2$, "
-                     r"$R = \lceil 3(1 + \ln\kappa + \ln n)/(1-\beta)\rceil$", fontsize=8)
+                     r"$R = \lceil 3(1 + \ln\kappa + \ln n)/(1-\beta)\rceil$; w: {1,2}: random "
+                     r"integer weights", fontsize=8)
     return fig
 
 
