@@ -30,7 +30,8 @@ from decopt.plotting import style as _decopt_style
 
 __all__ = ["METRIC_LABELS", "X_AXES", "algorithm_style", "style", "new_figure", "shades",
            "band_line", "finish", "clip_log_ylim", "AXIS_ROUNDS", "AXIS_GRAD_EVALS",
-           "SEED_NOTE", "OKABE_ITO", "n_styles", "PAPER_STYLE", "ONE_COLUMN", "TWO_COLUMN", "MIN_FONT",
+           "SEED_NOTE", "OKABE_ITO", "n_styles",
+           "PAPER_STYLE", "ONE_COLUMN", "TWO_COLUMN", "MIN_FONT",
            "MARKERS"]
 
 AXIS_ROUNDS = X_AXES["rounds"]            # "communication rounds"

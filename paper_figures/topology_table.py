@@ -74,7 +74,8 @@ def collect(runs=None, quick: bool = False) -> dict:
         M = (mix.row if t["side"] == "row" else mix.col)[0]
         d = tp.describe(M, side=t["side"])
         rows.append({"figure": ", ".join(SHORT.get(f, f) for f in t["figures"]),
-                     "spec": t["spec"] + (" (w: {1,2})" if t["weights"] == "random" else ""), "side": t["side"], "n": int(d["n"]),
+                     "spec": t["spec"] + (" (w: {1,2})" if t["weights"] == "random"
+                                          else ""), "side": t["side"], "n": int(d["n"]),
                      "pi_min": float(d["pi_min"]), "pi_max": float(d["pi_max"]),
                      "kappa": float(d["kappa"]), "beta": float(d["beta"]),
                      "R": int(d["mg_rounds"]), "weights": t["weights"]})

@@ -1,8 +1,9 @@
 """`decopt verify --quick`: every claim of ALGORITHMS.md §4 holds on the quick settings.
 
 One session-scoped computation of the quick table (conftest.py, about 40 s) is shared by
-the per-claim tests and the negative controls of test_mutations.py; the tolerances are stated and justified in decopt/verify.py next to
-each check (constants TOL_*).
+the per-claim tests and the negative controls of test_mutations.py; the tolerances are
+stated and justified in decopt/verify.py and decopt/_verify_speedup.py next to each check
+(constants TOL_*).
 """
 
 from __future__ import annotations
