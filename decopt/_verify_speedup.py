@@ -9,7 +9,7 @@ where every node is, so consensus errors (shaped by the network) move the centro
 a method without communication converges to the wrong point (its bias does not shrink
 with n).
 
-Predictions (ALGORITHMS.md section 4, [LCLY25] and [LLY25]):
+Predictions ([LCLY25] and [LLY25]):
 
 1. Constant effective step gamma: beyond a transient, E||grad f(w)||^2 at the
    pi-weighted centroid w equals the centralised SGD plateau on

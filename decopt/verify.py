@@ -1,11 +1,11 @@
-"""``decopt verify``: the theory of ALGORITHMS.md §2/§4 against measurements, as a table.
+"""``decopt verify``: the theory of [LCLY25], [LLY25], [LHXY23] against measurements.
 
 Each row is one claim: what the theory predicts, what the runs measure, and a verdict
 (PASS/FAIL) against a tolerance that is stated, and justified, next to the check that
 uses it (the constants ``TOL_*`` below). Seeds are fixed, so the table is reproducible;
 confidence intervals come from the spread over seeds (per-seed fits, Student t).
 
-Claims (ALGORITHMS.md §4; the numbers are the ids in the table):
+Claims (the numbers are the ids in the table):
 
 1. Linear speedup with a constant effective step, where the network matters
    (heterogeneous, condition-10 quadratic): n x plateau on the complete graph equals the
@@ -515,7 +515,8 @@ def _jsonable(obj):
 def main(argv=None) -> int:
     """``decopt verify [--quick] [--claims 1,3] [--json FILE]``; 0 iff every claim holds."""
     p = argparse.ArgumentParser(prog="decopt verify",
-                                description="theory vs measurement table (ALGORITHMS.md §4)")
+                                description="theory vs measurement table "
+                                            "(arXiv:2506.04600, arXiv:2506.18075)")
     p.add_argument("--quick", action="store_true", help="CI-sized runs (< 2 minutes)")
     p.add_argument("--claims", help="comma-separated claim numbers 1-5 (default all)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")

@@ -5,9 +5,9 @@ variants with ``--quick``), and the numbers come from :func:`topologies.describe
 row-stochastic A (and the column-stochastic B for Push-Pull) that the runs mix with,
 built through :func:`decopt.mixing.resolve` exactly as the runs build them. Columns:
 pi_min, pi_max, kappa, beta, and the theory's multi-step gossip rounds
-R = ceil(3 (1 + ln kappa + ln n) / (1 - beta)) ([LCLY25], ALGORITHMS.md section 3).
+R = ceil(3 (1 + ln kappa + ln n) / (1 - beta)) ([LCLY25]).
 
-Claim check ([LCLY25] / ALGORITHMS.md section 2, the facts the other figures rely on):
+Claim check ([LCLY25], the facts the other figures rely on):
 the skewed ring has kappa = 2 for every n >= 3 with beta growing with n; the skewed chain has
 kappa = 2^(n-2) with beta in [0.77, 0.80]; the exponential graph is doubly stochastic
 (kappa = 1); every matrix satisfies beta_A < 1 and kappa_A >= 1; and R matches the formula.

@@ -1,4 +1,4 @@
-"""`decopt verify --quick`: every claim of ALGORITHMS.md §4 holds on the quick settings.
+"""`decopt verify --quick`: every claim holds on the quick settings.
 
 One session-scoped computation of the quick table (conftest.py, about 40 s) is shared by
 the per-claim tests and the negative controls of test_mutations.py; the tolerances are
