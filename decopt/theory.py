@@ -47,7 +47,8 @@ __all__ = [
     "lower_bound_row", "lower_bound_column", "upper_bound_mg_pull_diag_gt",
     "upper_bound_pull_diag_gt", "pull_diag_gt_threshold", "transient_iterations",
     "mg_rounds", "network_factor", "speedup_term",
-    "sgd_plateau", "sgd_ergodic_average", "effective_step", "tuned_step",
+    "sgd_plateau", "sgd_ergodic_average", "quadratic_sgd_plateau",
+    "quadratic_sgd_curve", "effective_step", "tuned_step",
     "iteration_matrix", "spectral_radius", "fit_rate",
     "lemma7_check", "Lemma7Check", "weighted_consensus_errors", "fit_slope",
     "matrix_power_csr",
@@ -216,6 +217,63 @@ def sgd_ergodic_average(gamma, e0_sq, noise_var, K, first_gamma=None) -> float:
         return p + (e0_sq - p) * geo / K
     e1_sq = (1.0 - first_gamma) ** 2 * e0_sq + first_gamma ** 2 * noise_var
     return (e0_sq + (K - 1) * sgd_ergodic_average(gamma, e1_sq, noise_var, K - 1)) / K
+
+
+def quadratic_sgd_plateau(gamma, eigs, noise, n=1, R=1) -> float:
+    """Steady state of E||H e||^2 for SGD on a quadratic with Hessian eigenvalues ``eigs``.
+
+    The centroid of an exact decentralised method on ``f = (1/n) sum_i f_i``,
+    ``f_i = 0.5 (x - b_i)^T H_i (x - b_i)``, follows to first order
+    ``e+ = (I - gamma H) e - gamma xi`` with ``H = (1/n) sum_i H_i`` and ``xi`` the
+    node-averaged noise, ``noise^2/(n R)`` per coordinate. In the eigenbasis each
+    coordinate is an AR(1) process, so
+
+        E||H e||^2 -> (gamma noise^2 / (n R)) sum_j lambda_j / (2 - gamma lambda_j).
+
+    With every ``lambda_j = 1`` this is :func:`sgd_plateau`. The network enters only
+    through higher-order consensus terms ([LCLY25]/[LLY25] linear speedup).
+    """
+    gamma = _pos("gamma", gamma)
+    lam = np.asarray(eigs, dtype=float)
+    if lam.ndim != 1 or lam.size == 0 or np.any(lam <= 0):
+        raise ValueError(f"eigs must be a non-empty 1-d array of positive eigenvalues, "
+                         f"got {eigs!r}")
+    if np.any(gamma * lam >= 2):
+        raise ValueError(f"gamma * max(eigs) must be < 2 for a stable recursion, got "
+                         f"{gamma * lam.max()}")
+    return float(gamma * noise ** 2 / (_n(n) * R) * np.sum(lam / (2.0 - gamma * lam)))
+
+
+def quadratic_sgd_curve(gamma, H, e0, noise_var, K, first_gamma=None) -> np.ndarray:
+    """E||H e_k||^2 for k = 0..K-1 under ``e+ = (I - gamma H) e - gamma xi`` exactly.
+
+    ``H`` symmetric positive definite (d, d); ``e0`` the initial error (d,);
+    ``noise_var`` the variance of each coordinate of ``xi`` (0 for the deterministic
+    curve). Each eigen-coordinate j has mean ``(1 - gamma lambda_j)^k e0_j`` and variance
+    ``p_j (1 - (1 - gamma lambda_j)^{2k})`` with ``p_j = gamma^2 noise_var /
+    (1 - (1 - gamma lambda_j)^2)``. ``first_gamma`` replaces the step of the first
+    iteration only (Pull-Diag-GT's D_0 = I start, see :func:`sgd_ergodic_average`).
+    """
+    gamma = _pos("gamma", gamma)
+    lam, Q = np.linalg.eigh(np.asarray(H, dtype=float))
+    c0 = Q.T @ np.asarray(e0, dtype=float)
+    K = int(K)
+    q = 1.0 - gamma * lam
+    p = gamma ** 2 * noise_var / (1.0 - q ** 2)
+    mean0, var0 = c0 ** 2, np.zeros_like(lam)
+    out = np.empty(K)
+    if first_gamma is not None and K > 1:
+        q1 = 1.0 - first_gamma * lam
+        out[0] = np.sum(lam ** 2 * mean0)
+        mean0 = q1 ** 2 * mean0
+        var0 = first_gamma ** 2 * noise_var * np.ones_like(lam)
+        ks, shift = np.arange(K - 1), 1
+    else:
+        ks, shift = np.arange(K), 0
+    qk2 = q[None, :] ** (2 * ks[:, None])
+    second = qk2 * (mean0 + var0 - p) + p        # E c_k^2 = q^2k (E c_0^2 - p) + p
+    out[shift:] = second @ lam ** 2
+    return out
 
 
 def effective_step(name, alpha, n, pi_row=None, pi_col=None) -> float:

@@ -1,4 +1,4 @@
-"""``python -m paper_figures [NAME ...] [--quick] [--results DIR] [--out DIR]``."""
+"""``python -m paper_figures [NAME ...] [--quick] [--resume] [--results DIR] [--out DIR]``."""
 
 from __future__ import annotations
 
@@ -23,9 +23,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", metavar="DIR", default=str(DEFAULT_RESULTS),
                    help="results root (default: ./results)")
     p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
-                   help="where figures and reports go (default: paper_figures/out)")
+                   help="where figures and reports go: DIR/quick/ or DIR/full/ "
+                        "(default: paper_figures/out)")
     p.add_argument("--overwrite", action="store_true",
                    help="run the studies again, replacing their results")
+    p.add_argument("--resume", action="store_true",
+                   help="continue interrupted runs from their checkpoints (finished runs "
+                        "are always skipped)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
@@ -49,7 +53,8 @@ def main(argv=None) -> int:
             print(f"== {m.NAME} ({'quick' if args.quick else 'full'}; results in "
                   f"{results_root(args.results, args.quick)})", flush=True)
             b = build(m, quick=args.quick, results=args.results, out=args.out,
-                      progress=args.progress, overwrite=args.overwrite)
+                      progress=args.progress, overwrite=args.overwrite,
+                      resume=args.resume)
             built.append(b)
             print(f"   {verdict(b.supported)}: {b.summary}")
             print(f"   wrote {', '.join(str(f) for f in b.files)} ({b.seconds:.1f}s)",

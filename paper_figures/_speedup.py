@@ -51,10 +51,13 @@ def details(data) -> str:
     return "\n".join(lines)
 
 
-def curve_panel(ax, panel, algorithm: str, title: str):
-    """||grad f(xbar)|| against communication rounds, one shade per n."""
+def curve_panel(ax, panel, algorithm: str, title: str, styles=None):
+    """||grad f(xbar)|| against communication rounds, one shade per n (``styles``:
+    ``{n: style}`` shared by the panels of a figure, see :func:`style.n_styles`)."""
     rows = panel["rows"]
-    for r, st in zip(rows, sty.shades(algorithm, len(rows))):
+    styles = styles or sty.n_styles(algorithm, [r["n"] for r in rows])
+    for r in rows:
+        st = styles[r["n"]]
         sty.band_line(ax, np.maximum(r["rounds"], 1), r["grad_norm"], label=f"n={r['n']}",
                       **st)
     ax.set_xscale("log")
@@ -109,4 +112,4 @@ def slope_panel(ax, data, algorithm: str, names=None, target=-1.0):
     ax.set_xlabel("nodes n")
     ax.set_ylabel(r"steady state $E\|\nabla f(\bar x)\|^2$")
     ax.set_title("linear speedup: steady state vs n")
-    ax.legend(loc="lower left", fontsize=6.5)
+    ax.legend(loc="lower left")

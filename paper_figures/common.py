@@ -31,7 +31,8 @@ from decopt.result import atomic_write
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
-#: Default output directory of the figures (gitignored).
+#: Default output directory of the figures (gitignored); quick and full figures go to
+#: its ``quick/`` and ``full/`` subdirectories (:func:`out_dir`).
 DEFAULT_OUT = PACKAGE_DIR / "out"
 #: Default results root; ``--quick`` results go to ``<results>/quick/``.
 DEFAULT_RESULTS = Path("results")
@@ -114,8 +115,13 @@ def load_study(name: str, quick: bool = False):
     return st.load_study(study_file(name), quick=quick)
 
 
+def out_dir(out=None, quick: bool = False) -> Path:
+    """``<out>/quick`` or ``<out>/full``: quick and full figures never overwrite each other."""
+    return (Path(out) if out is not None else DEFAULT_OUT) / ("quick" if quick else "full")
+
+
 def run_study(name: str, quick: bool = False, results=None, *, progress: bool = True,
-              overwrite: bool = False, echo=print):
+              overwrite: bool = False, resume: bool = False, echo=print):
     """Run the runs of ``experiments/<name>.toml`` that are not finished yet.
 
     Returns ``(study, study_dir)``. Finished runs with the same configuration are skipped,
@@ -124,7 +130,7 @@ def run_study(name: str, quick: bool = False, results=None, *, progress: bool = 
     from decopt import study as st
     s = load_study(name, quick)
     outcome = st.run_study(s, results_root(results, quick), overwrite=overwrite,
-                           progress=progress, echo=echo, backend="local")
+                           resume=resume, progress=progress, echo=echo, backend="local")
     return s, outcome.study_dir
 
 
@@ -182,9 +188,22 @@ def fmt(v) -> str:
 
 # ============================================================================ output
 def save_figure(fig, out: Path, name: str) -> list[Path]:
-    """Write ``<out>/<name>.pdf`` and ``.png`` (atomically, with decopt's style)."""
-    from decopt.plotting import save_figure as _save
-    return [_save(fig, Path(out) / f"{name}.{ext}") for ext in ("pdf", "png")]
+    """Write ``<out>/<name>.pdf`` (vector) and ``.png`` atomically, in the paper style
+    (tight bounding box: nothing clipped)."""
+    import io
+
+    from .style import style
+    paths = []
+    for ext in ("pdf", "png"):
+        path = Path(out) / f"{name}.{ext}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        with style():
+            fig.savefig(buf, format=ext, dpi=300 if ext == "png" else None,
+                        bbox_inches="tight", pad_inches=0.02)
+        atomic_write(path, buf.getvalue())
+        paths.append(path)
+    return paths
 
 
 def report_text(module, supported: bool, summary: str, quick: bool, source: str,
@@ -214,13 +233,15 @@ class Built:
 
 
 def build(module, *, quick: bool = False, results=None, out=None, progress: bool = True,
-          overwrite: bool = False, echo=print) -> Built:
-    """Produce one figure: results (running what is missing), claim check, files."""
+          overwrite: bool = False, resume: bool = False, echo=print) -> Built:
+    """Produce one figure: results (running what is missing; ``resume`` continues
+    interrupted runs from their checkpoints), claim check, files in :func:`out_dir`."""
+    from .style import finish, style
     t0 = time.time()
-    out = Path(out) if out is not None else DEFAULT_OUT
+    out = out_dir(out, quick)
     if module.STUDY is not None:
         study, study_dir = run_study(module.STUDY, quick, results, progress=progress,
-                                     overwrite=overwrite, echo=echo)
+                                     overwrite=overwrite, resume=resume, echo=echo)
         runs = load_runs(study, study_dir)
         if not runs:
             raise ValueError(f"study {module.STUDY!r} has no finished runs in {study_dir}")
@@ -231,7 +252,9 @@ def build(module, *, quick: bool = False, results=None, out=None, progress: bool
     data = module.collect(runs) if runs is not None else module.collect(None, quick=quick)
     data["quick"] = quick
     supported, summary = module.check(data)
-    fig = module.plot(data)
+    with style():
+        fig = finish(module.plot(data), quick)
+    data["_figure"] = fig
     files = save_figure(fig, out, module.NAME)
     details = module.details(data) if hasattr(module, "details") else ""
     text = report_text(module, supported, summary, quick, source, details)

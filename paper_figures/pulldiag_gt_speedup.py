@@ -53,10 +53,12 @@ details = _speedup.details
 
 def plot(data):
     names = list(data["panels"])
-    fig, axes = sty.new_figure(1, len(names) + 1, width=3.5, height=3.0)
+    fig, axes = sty.new_figure(1, len(names) + 1, height=2.4)
+    all_n = sty.n_styles(ALGORITHM, [r["n"] for p in data["panels"].values()
+                                     for r in p["rows"]])
     for ax, name in zip(axes[0], names):
         _speedup.curve_panel(ax, data["panels"][name], ALGORITHM,
-                             f"Pull-Diag-GT, {TITLES.get(name, name)}")
+                             f"Pull-Diag-GT, {TITLES.get(name, name)}", styles=all_n)
     _speedup.slope_panel(axes[0][-1], data, ALGORITHM, names, TARGET)
     fig.suptitle("Pull-Diag-GT linear speedup (logistic regression, minibatch, step a0/n)\n"
                  + sty.SEED_NOTE)

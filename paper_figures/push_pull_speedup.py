@@ -1,6 +1,8 @@
 """Linear speedup of stochastic Push-Pull over six digraph families ([LLY25]).
 
-Data: ``experiments/push_pull_speedup.toml``: stochastic Push-Pull (minibatch 200, a fixed
+Data: ``experiments/push_pull_speedup.toml``: stochastic Push-Pull in the paper's
+combine-then-adapt form (X+ = A X - a Y; decopt's ``ab``) with random integer weights in
+{1, 2}, and the adapt-then-combine form beside it (labelled ATC; minibatch 200, a fixed
 step for every n) on the nonconvex logistic regression over the exponential graph, the
 ring with chords, the grid, random geometric, nearest-neighbour and Erdos-Renyi digraphs,
 several n. Plotted: ||grad f(xbar)|| against communication rounds per family and n
@@ -9,7 +11,8 @@ of the last 25% of logged points and over seeds) against n.
 
 Claim check: the slope of log(steady state) against log(n), fitted on all families
 together (one intercept per family, a common slope), is -1 +- POOLED_TOL, and every
-family's own slope is -1 +- FAMILY_TOL; every run converged.
+family's own slope is -1 +- FAMILY_TOL; every run converged. The check is made on the
+paper's CTA form; the ATC form's pooled slope is reported beside it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ REFERENCE = "[LLY25] arXiv:2506.18075 (linear speedup experiments)"
 CLAIM = ("stochastic Push-Pull achieves linear speedup on every strongly connected digraph: "
          "the steady-state E||grad f(xbar)||^2 decreases like 1/n")
 STUDY = "push_pull_speedup"
-ALGORITHM = "push_pull"
+ALGORITHM = "ab"                 # style of the CTA form (the paper's)
+ATC_ALGORITHM = "push_pull"
+CTA_LABEL, ATC_LABEL = "push_pull_cta", "push_pull_atc"
 TARGET, POOLED_TOL, FAMILY_TOL = -1.0, 0.25, 0.5
 
 
@@ -38,9 +43,8 @@ def _family(run) -> str:
     return run.template.split(":", 1)[0]
 
 
-def collect(runs) -> dict:
-    data = _speedup.collect(runs, key=_family)
-    # pooled slope: common slope, one intercept per family
+def _pooled_slope(data) -> float:
+    """Common slope of log(steady) vs log(n), one intercept per family."""
     xs, ys, cols = [], [], []
     names = list(data["panels"])
     for j, name in enumerate(names):
@@ -49,14 +53,25 @@ def collect(runs) -> dict:
                 xs.append(np.log(r["n"]))
                 ys.append(np.log(r["steady"]))
                 cols.append(j)
-    if len(set(xs)) >= 2:
-        A = np.zeros((len(xs), 1 + len(names)))
-        A[:, 0] = xs
-        A[np.arange(len(xs)), 1 + np.array(cols)] = 1.0
-        coef, *_ = np.linalg.lstsq(A, np.array(ys), rcond=None)
-        data["pooled_slope"] = float(coef[0])
-    else:
-        data["pooled_slope"] = float("nan")
+    if len(set(xs)) < 2:
+        return float("nan")
+    A = np.zeros((len(xs), 1 + len(names)))
+    A[:, 0] = xs
+    A[np.arange(len(xs)), 1 + np.array(cols)] = 1.0
+    coef, *_ = np.linalg.lstsq(A, np.array(ys), rcond=None)
+    return float(coef[0])
+
+
+def collect(runs) -> dict:
+    cta = [r for r in runs if r.label != ATC_LABEL]
+    atc = [r for r in runs if r.label == ATC_LABEL]
+    data = _speedup.collect(cta, key=_family)
+    data["pooled_slope"] = _pooled_slope(data)
+    data["weights"] = sorted({getattr(r.spec, "weights", "uniform") for r in runs})
+    if atc:
+        a = _speedup.collect(atc, key=_family)
+        a["pooled_slope"] = _pooled_slope(a)
+        data["atc"] = a
     return data
 
 
@@ -77,12 +92,20 @@ def check(data) -> tuple[bool, str]:
                f"{TARGET:g} +- {FAMILY_TOL:g})")
     if failed:
         summary += f"; diverged: {', '.join(failed)}"
+    summary = f"CTA form (the paper's), {'/'.join(data.get('weights', []))} weights: " + summary
+    if "atc" in data:
+        summary += f"; ATC form beside it: pooled slope {fmt(data['atc']['pooled_slope'])}"
     return ok and not failed, summary
 
 
 def details(data) -> str:
-    return (_speedup.details(data) + f"\npooled slope (common slope, one intercept per "
-            f"family) = {fmt(data['pooled_slope'])}")
+    out = ("CTA form (X+ = A X - a Y, the paper's)\n" + _speedup.details(data)
+           + f"\npooled slope (common slope, one intercept per family) = "
+             f"{fmt(data['pooled_slope'])}")
+    if "atc" in data:
+        out += ("\n\nATC form (X+ = A (X - a Y))\n" + _speedup.details(data["atc"])
+                + f"\npooled slope = {fmt(data['atc']['pooled_slope'])}")
+    return out
 
 
 def plot(data):
@@ -90,16 +113,26 @@ def plot(data):
     k = len(names) + 1
     ncols = min(4, k)
     nrows = -(-k // ncols)
-    fig, axes = sty.new_figure(nrows, ncols, width=3.2, height=2.8)
+    fig, axes = sty.new_figure(nrows, ncols, height=2.0)
     flat = list(axes.flat)
+    all_n = sty.n_styles(ALGORITHM, [r["n"] for p in data["panels"].values()
+                                     for r in p["rows"]])
     for ax, name in zip(flat, names):
         _speedup.curve_panel(ax, data["panels"][name], ALGORITHM,
-                             FAMILY_NAMES.get(name, name))
-    _speedup.slope_panel(flat[len(names)], data, ALGORITHM, names, TARGET)
+                             FAMILY_NAMES.get(name, name), styles=all_n)
+    ax = flat[len(names)]
+    _speedup.slope_panel(ax, data, ALGORITHM, names, TARGET)
+    if "atc" in data:                      # the ATC form beside it: hollow grey markers
+        ns = [r["n"] for p in data["atc"]["panels"].values() for r in p["rows"]]
+        ys = [r["steady"] for p in data["atc"]["panels"].values() for r in p["rows"]]
+        ax.plot(ns, ys, ls="none", marker="o", mfc="none", color="0.45", ms=4,
+                label=f"ATC form: pooled slope {data['atc']['pooled_slope']:.2f}")
+        ax.legend(loc="lower left")
     for ax in flat[k:]:
         ax.set_visible(False)
-    fig.suptitle(f"stochastic Push-Pull linear speedup (logistic regression, minibatch); "
-                 f"pooled slope {data['pooled_slope']:.2f}\n" + sty.SEED_NOTE)
+    fig.suptitle(f"stochastic Push-Pull (CTA form, random weights in {{1,2}}) linear "
+                 f"speedup, logistic regression; pooled slope {data['pooled_slope']:.2f}\n"
+                 + sty.SEED_NOTE)
     return fig
 
 

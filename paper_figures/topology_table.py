@@ -5,9 +5,9 @@ variants with ``--quick``), and the numbers come from :func:`topologies.describe
 row-stochastic A (and the column-stochastic B for Push-Pull) that the runs mix with,
 built through :func:`decopt.mixing.resolve` exactly as the runs build them. Columns:
 pi_min, pi_max, kappa, beta, and the theory's multi-step gossip rounds
-R = ceil(3 (1 + ln kappa + ln n) / (1 - beta)) ([LCLY25], ALGORITHMS.md section 3).
+R = ceil(3 (1 + ln kappa + ln n) / (1 - beta)) ([LCLY25]).
 
-Claim check ([LCLY25] / ALGORITHMS.md section 2, the facts the other figures rely on):
+Claim check ([LCLY25], the facts the other figures rely on):
 the skewed ring has kappa = 2 for every n >= 3 with beta growing with n; the skewed chain has
 kappa = 2^(n-2) with beta in [0.77, 0.80]; the exponential graph is doubly stochastic
 (kappa = 1); every matrix satisfies beta_A < 1 and kappa_A >= 1; and R matches the formula.
@@ -74,10 +74,11 @@ def collect(runs=None, quick: bool = False) -> dict:
         M = (mix.row if t["side"] == "row" else mix.col)[0]
         d = tp.describe(M, side=t["side"])
         rows.append({"figure": ", ".join(SHORT.get(f, f) for f in t["figures"]),
-                     "spec": t["spec"], "side": t["side"], "n": int(d["n"]),
+                     "spec": t["spec"] + (" (w: {1,2})" if t["weights"] == "random"
+                                          else ""), "side": t["side"], "n": int(d["n"]),
                      "pi_min": float(d["pi_min"]), "pi_max": float(d["pi_max"]),
                      "kappa": float(d["kappa"]), "beta": float(d["beta"]),
-                     "R": int(d["mg_rounds"])})
+                     "R": int(d["mg_rounds"]), "weights": t["weights"]})
     fam_order: dict = {}
     for r in rows:
         fam_order.setdefault(r["spec"].split(":")[0], len(fam_order))
@@ -100,7 +101,10 @@ def check(data) -> tuple[bool, str]:
         bad.append("skewed chain kappa != 2^(n-2)")
     if any(not 0.77 <= r["beta"] <= 0.80 for r in chain):
         bad.append("skewed chain beta outside [0.77, 0.80]")
-    if any(abs(r["kappa"] - 1) > 1e-8 for r in rows if r["spec"].startswith("exp:")):
+    # uniform weights only: random integer weights (Push-Pull study) are not doubly
+    # stochastic on the exponential graph
+    if any(abs(r["kappa"] - 1) > 1e-8 for r in rows
+           if r["spec"].startswith("exp:") and r.get("weights", "uniform") == "uniform"):
         bad.append("exponential graph kappa != 1")
     if any(not (r["beta"] < 1 and r["kappa"] >= 1 - 1e-12) for r in rows):
         bad.append("some beta >= 1 or kappa < 1")
@@ -130,7 +134,9 @@ def details(data) -> str:
 
 def plot(data):
     rows = data["rows"]
-    fig, axes = sty.new_figure(1, 1, width=7.8, height=0.2 * (len(rows) + 2) + 0.5)
+    fig, axes = sty.new_figure(1, 1)
+    # a full-width (two-column) table, 0.15 in per row at 7 pt
+    fig.set_size_inches(sty.TWO_COLUMN, 0.15 * (len(rows) + 1) + 0.4)
     ax = axes[0][0]
     ax.axis("off")
     header = ["used by", "topology", "matrix", "n", r"$\pi_{\min}$", r"$\pi_{\max}$",
@@ -139,7 +145,8 @@ def plot(data):
               str(r["n"]), f"{r['pi_min']:.3g}", f"{r['pi_max']:.3g}", f"{r['kappa']:.4g}",
               f"{r['beta']:.4f}", str(r["R"])] for r in rows]
     with sty.style():
-        tab = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
+        tab = ax.table(cellText=cells, colLabels=header, cellLoc="center",
+                       bbox=[0, 0, 1, 1])
         tab.auto_set_font_size(False)
         tab.set_fontsize(7)
         tab.auto_set_column_width(list(range(len(header))))
@@ -151,7 +158,8 @@ def plot(data):
                 cell.set_facecolor("#f7f7f7")
         ax.set_title(r"Effective metrics: $\kappa = \max\pi/\min\pi$, "
                      r"$\beta = \|\Pi^{1/2}(A - 1\pi^\top)\Pi^{-1/2}\|_2$, "
-                     r"$R = \lceil 3(1 + \ln\kappa + \ln n)/(1-\beta)\rceil$", fontsize=8)
+                     r"$R = \lceil 3(1 + \ln\kappa + \ln n)/(1-\beta)\rceil$; w: {1,2}: random "
+                     r"integer weights", fontsize=8)
     return fig
 
 

@@ -26,11 +26,11 @@ from paper_figures.common import results_root  # noqa: E402
 def built(tmp_path_factory):
     """Every figure in quick mode, from fresh results in a temporary directory."""
     results = tmp_path_factory.mktemp("results")
-    out = tmp_path_factory.mktemp("figures")
-    done = {name: paper_figures.build(name, quick=True, results=results, out=out,
+    root = tmp_path_factory.mktemp("figures")
+    done = {name: paper_figures.build(name, quick=True, results=results, out=root,
                                       progress=False, echo=None)
             for name in FIGURES}
-    return {"results": results, "out": out, "figures": done}
+    return {"results": results, "out": root / "quick", "root": root, "figures": done}
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -52,6 +52,76 @@ def test_figure_builds_with_report(built, name):
 def test_figure_claim_supported(built, name):
     b = built["figures"][name]
     assert b.supported, f"{name}: claim not supported in the quick data: {b.summary}"
+
+
+def test_quick_and_full_figures_go_to_different_directories(built):
+    from paper_figures.common import out_dir
+    assert out_dir(built["root"], quick=True) == built["root"] / "quick"
+    assert out_dir(built["root"], quick=False) == built["root"] / "full"
+    assert sorted(p.name for p in built["root"].iterdir()) == ["quick"]
+
+
+# --------------------------------------------------------------------------- style
+def _texts(fig):
+    from matplotlib.text import Text
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figure_is_publication_sized(built, name):
+    """Printed size: one column (3.3 in) or two (6.9 in) wide; every text >= 7 pt at that
+    size; the mode is written on the figure; no log axis runs 12+ decades below its data
+    maximum; the PDF is vector (no embedded raster image)."""
+    from paper_figures import style as sty
+    b = built["figures"][name]
+    fig = b.data["_figure"]
+    w = fig.get_figwidth()
+    assert min(abs(w - sty.ONE_COLUMN), abs(w - sty.TWO_COLUMN)) < 1e-9, w
+    small = [(t.get_text()[:30], t.get_fontsize()) for t in _texts(fig)
+             if t.get_fontsize() < sty.MIN_FONT]
+    assert not small, small
+    assert any("quick mode" in t.get_text() for t in _texts(fig))
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_yscale() == "log":
+            lo, hi = ax.get_ylim()
+            assert lo > 1e-20, (name, lo, hi)
+    pdf = (built["out"] / f"{name}.pdf").read_bytes()
+    assert b"/Subtype /Image" not in pdf
+
+
+def test_palette_is_okabe_ito_with_distinct_markers():
+    from paper_figures import style as sty
+    main_algs = ["push_pull", "ab", "pull_diag_gt", "mg_pull_diag_gt"]
+    colours = [sty.algorithm_style(a)["color"] for a in main_algs]
+    markers = [sty.algorithm_style(a)["marker"] for a in main_algs]
+    assert set(colours) <= set(sty.OKABE_ITO.values())
+    assert len(set(colours)) == len(set(markers)) == len(main_algs)
+    sh = sty.shades("push_pull", 4)
+    assert len({s["marker"] for s in sh}) == 4
+
+
+def test_std_band_option():
+    import numpy as np
+    from paper_figures import style as sty
+    fig, axes = sty.new_figure()
+    ax = axes[0, 0]
+    Y = np.array([[1.0, 10.0], [10.0, 100.0]])
+    sty.band_line(ax, [0, 1], Y, band="std", color="k")
+    (poly,) = ax.collections
+    ys = poly.get_paths()[0].vertices[:, 1]
+    # geometric mean sqrt(10) and 10*sqrt(10), times/over 10^0.5 (std of log10 = 0.5)
+    assert np.isclose(ys.max(), 100.0) and np.isclose(ys[ys > 0].min(), 1.0)
+
+
+def test_log_ylim_clipped_to_data_floor():
+    from paper_figures import style as sty
+    fig, axes = sty.new_figure()
+    ax = axes[0, 0]
+    ax.plot([0, 1, 2, 3], [1.0, 1e-6, 1e-25, 1e-25])
+    ax.set_yscale("log")
+    sty.clip_log_ylim(ax)
+    assert ax.get_ylim()[0] >= 10.0 ** -sty.Y_DECADES
+    assert ax.get_xlim()[1] < 3
 
 
 def test_quick_results_are_separate(built):
@@ -95,12 +165,15 @@ def test_push_pull_speedup_slopes(built):
     data = built["figures"]["push_pull_speedup"].data
     assert len(data["panels"]) == 6
     assert abs(data["pooled_slope"] - m.TARGET) <= m.POOLED_TOL, data["pooled_slope"]
+    # the paper's form and weights: CTA (decopt's ab) with random integer weights
+    assert data["weights"] == ["random"]
+    assert "atc" in data and len(data["atc"]["panels"]) == 6
 
 
 def test_mg_beats_plain_on_small_diagonal_graphs(built):
     m = figure_module("mg_vs_plain")
     data = built["figures"]["mg_vs_plain"].data
-    small = [g for g in m.graphs(data) if g["small_diag"]]
+    small = [g for g in m.graphs(data) if m.judged(g, quick=True)]
     assert small
     # at equal rounds MG is at least as good on every small-diagonal graph (within the
     # claim's 10%), and far better (2x, or plain diverged) on at least one
@@ -169,7 +242,13 @@ def test_cli_rebuilds_from_existing_results(built, tmp_path, capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "already done" in out and "2 figure(s)" in out
-    assert (tmp_path / "mg_vs_plain.png").exists()
-    assert (tmp_path / "topology_table.txt").read_text().startswith("topology_table:")
+    assert (tmp_path / "quick" / "mg_vs_plain.png").exists()
+    assert (tmp_path / "quick" / "topology_table.txt").read_text().startswith(
+        "topology_table:")
+
+
+def test_cli_has_resume():
+    from paper_figures.__main__ import parser
+    assert parser().parse_args(["--resume"]).resume is True
 
 

@@ -160,3 +160,46 @@ def test_iteration_matrix_shape_and_rate_of_gt():
     assert T.shape == (3 * 4 * 2, 3 * 4 * 2)   # fields x, y, g
     rho = th.spectral_radius(T)
     assert 0 < rho < 1
+
+
+# ------------------------------------------------ closed forms of claims 1 and 2
+def test_quadratic_closed_forms_reduce_to_the_identity_hessian_case():
+    """With H = I the heterogeneous-Hessian closed forms equal the scalar ones (to
+    round-off, 1e-12 relative), and a wrong Hessian changes them (they can fail)."""
+    import numpy as np
+    from decopt import theory as th
+    H = np.eye(5)
+    assert np.isclose(th.quadratic_sgd_plateau(0.05, np.ones(5), 1.0, n=4),
+                      th.sgd_plateau(0.05, 5, 1.0, n=4), rtol=1e-12)
+    for first in (None, 0.01):
+        c = th.quadratic_sgd_curve(0.1, H, np.ones(5), 0.2, 50, first_gamma=first)
+        assert np.isclose(c.mean(), th.sgd_ergodic_average(0.1, 5, 1.0, 50,
+                                                           first_gamma=first), rtol=1e-12)
+    assert not np.isclose(th.quadratic_sgd_plateau(0.05, [1, 1, 1, 1, 0.1], 1.0),
+                          th.sgd_plateau(0.05, 5, 1.0), rtol=1e-3)
+
+
+def test_quadratic_sgd_curve_matches_simulation():
+    """E||H e_k||^2 of the exact recursion, by Monte Carlo over 4000 paths: within 5%
+    (the Monte Carlo error of the mean of a chi-square-like variable is ~2% here)."""
+    import numpy as np
+    from decopt import theory as th
+    rng = np.random.default_rng(0)
+    H = np.diag([1.0, 0.3, 0.1])
+    e = np.tile([1.0, -2.0, 0.5], (4000, 1))
+    gamma, var, K = 0.2, 0.05, 30
+    sims = []
+    for _ in range(K):
+        sims.append(np.mean(np.sum((e @ H) ** 2, axis=1)))
+        e = e - gamma * (e @ H) - gamma * rng.normal(scale=np.sqrt(var), size=e.shape)
+    ref = th.quadratic_sgd_curve(gamma, H, [1.0, -2.0, 0.5], var, K)
+    assert np.allclose(sims, ref, rtol=0.05)
+
+
+def test_quadratic_sgd_plateau_rejects_bad_input():
+    import pytest
+    from decopt import theory as th
+    with pytest.raises(ValueError, match="eigs"):
+        th.quadratic_sgd_plateau(0.05, [1.0, -1.0], 1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        th.quadratic_sgd_plateau(3.0, [1.0], 1.0)
