@@ -157,7 +157,8 @@ def _initial_point(x0, problem, seeds, batched):
 def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
         batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
         weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
-        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None,
+        compression=None) -> Result:
     """Run a decentralised algorithm and record its history.
 
     Parameters
@@ -211,6 +212,11 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
+    compression : str, decopt.compression operator, or None
+        Compress the messages of a compressed method (``"topk:0.1"``, ``"randk:0.1"``,
+        ``"randk_biased:0.1"``, ``"qsgd:16"``, ``"sign"``, ``"fp16"``, ``"bf16"``,
+        ``"none"``; see :mod:`decopt.compression`). Sets the algorithm's
+        ``compression`` field; algorithms without one refuse anything but "none".
 
     Returns
     -------
@@ -242,6 +248,7 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                         type(alg).__name__)
     else:
         raise TypeError(f"algorithm must be a name or an Algorithm, got {algorithm!r}")
+    alg = _with_compression(alg, alg_name, compression)
     if alg_name.startswith("mg_") and rounds == 1:
         raise ValueError(f"{alg_name} is multi-step gossip: give rounds=R > 1")
     mixing = resolve(topology, alg.weights, weights=weights, weight_seed=weight_seed)
@@ -275,12 +282,13 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                          f"{problem.name!r} (n={problem.n}, dim={problem.dim}): {e}") from None
 
     net = make_network(backend, mixing, rounds, comm=comm)
+    net.seeds = list(seeds)      # per-run seeds: the counter-based draws of the network
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, seeds, noise=noise, batch_size=batch_size,
                     samples=rounds, batched=batched)
     pi = pi_weights(mixing) if net.is_root else None
     config = {
-        "algorithm": alg_name, "options": {f.name: getattr(alg, f.name) for f in
+        "algorithm": alg_name, "options": {f.name: _option_value(getattr(alg, f.name)) for f in
                                            dataclasses.fields(alg) if f.name != "alpha"},
         "step_size": alg.alpha, "problem": problem.name, "problem_params": problem.params,
         "topology": topology if isinstance(topology, str) else mixing.description,
@@ -302,6 +310,31 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         raise ValueError(
             f"not enough memory for this run (n={problem.n}, dim={problem.dim}, "
             f"{len(seeds)} seed(s), batch_size={batch_size}, rounds={rounds}): {e}") from None
+
+
+def _option_value(v):
+    """Options as they go into the JSON config (a compression operator as its spec)."""
+    from .compression import Compressor
+    return str(v) if isinstance(v, Compressor) else v
+
+
+def _with_compression(alg, alg_name, compression):
+    """The algorithm with its ``compression`` field set from ``run(compression=...)``
+    (hook of the compression feature; the spec is parsed here, once)."""
+    from . import compression as comp
+    if compression is None:
+        return alg
+    op = comp.parse(compression)        # ValueError naming a bad spec
+    fields = {f.name for f in dataclasses.fields(alg)}
+    if "compression" not in fields:
+        if isinstance(op, comp.Identity):
+            return alg
+        able = sorted(k for k, c in algs.ALGORITHMS.items()
+                      if "compression" in {f.name for f in dataclasses.fields(c)})
+        raise ValueError(f"algorithm {alg_name!r} cannot compress its messages "
+                         f"(compression={compression!r}); algorithms that can: "
+                         f"{', '.join(able)}")
+    return dataclasses.replace(alg, compression=op)
 
 
 def _check_checkpoint_path(checkpoint) -> Path:
@@ -414,7 +447,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             m = metrics(X)
             c = net.counters
             row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
-                   "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
+                   "floats": c.floats, "bits": c.bits, "grad_evals": oracle.calls * oracle.samples,
                    "time": time.perf_counter() - t0}
             for key, v in row.items():
                 hist.setdefault(key, []).append(v)
@@ -510,7 +543,7 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     arrays = {f"state_{f}": v for f, v in full.items()}
     arrays.update({f"hist_{key}": np.array(v) for key, v in hist.items()})
     c = net.counters
-    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats], dtype=np.int64)
+    arrays["meta"] = np.array([k, c.rounds, c.messages, c.floats, c.bits], dtype=np.int64)
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
     bio = io.BytesIO()
@@ -527,18 +560,22 @@ def _load_checkpoint(path, alg, oracle, net, X0):
     z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
     fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
     hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
-    k, rounds, messages, floats = (int(v) for v in z["meta"])
+    meta = [int(v) for v in z["meta"]]
+    k, rounds, messages, floats = meta[:4]
+    bits = meta[4] if len(meta) > 4 else 64 * floats
     oracle_state = str(z["oracle"])
     elapsed = float(z["elapsed"])
     net.set_step(0)
     probe = alg.init(_local_rows(net, X0), _NullOracle(oracle), net)
     net.counters.rounds = net.counters.messages = net.counters.floats = 0
+    net.counters.bits = 0
     if set(fields) != set(probe._fields):
         raise ValueError(f"checkpoint {path} holds state {sorted(fields)}, but "
                          f"{type(alg).__name__} has {sorted(probe._fields)}")
     state = type(probe)(**{f: np.array(_local_rows(net, fields[f])) for f in probe._fields})
     oracle.set_state(oracle_state)
     net.counters.rounds, net.counters.messages, net.counters.floats = rounds, messages, floats
+    net.counters.bits = bits
     if not net.is_root:
         hist = {}
     return state, k, elapsed, hist

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .base import Algorithm
+from .compressed import CHOCO, CPP
 from .doubly import DSGD, GT, ExactDiffusion
 from .push_pull import AB, PushPull
 from .push_sum import SGP, PushDIGing
@@ -25,6 +26,9 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     "pull_diag_gt": PullDiagGT,
     "push_pull": PushPull,
     "ab": AB,
+    # compressed communication (decopt.compression): the `compression` field
+    "choco": CHOCO,
+    "cpp": CPP,
 }
 
 #: Multi-step-gossip aliases: name -> (algorithm, note). ``rounds`` must be given.
@@ -49,4 +53,4 @@ def make(name: str, alpha: float, **options) -> Algorithm:
 
 
 __all__ = ["ALGORITHMS", "Algorithm", "make", "DSGD", "GT", "ExactDiffusion", "SGP",
-           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB"]
+           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB", "CHOCO", "CPP"]
