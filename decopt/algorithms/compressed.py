@@ -31,6 +31,18 @@ def _operator(alg):
     object.__setattr__(alg, "compression", op)
 
 
+def _static_only(alg, net):
+    """The memory-efficient forms keep (M x_hat)_i up to date from the q's, which holds
+    only while M stays the same: refuse time-varying topologies."""
+    for side in ("row", "col"):
+        mats = getattr(net, side, None)
+        if mats is not None and len(mats) > 1:
+            raise ValueError(
+                f"{type(alg).__name__} needs a static topology (it keeps the mixed public "
+                f"copies M x_hat up to date from compressed differences, which a changing "
+                f"M invalidates); got a time-varying one with period {len(mats)}")
+
+
 def _check_unit(name, value, strict_low=True):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
         raise TypeError(f"{name} must be a number in (0, 1], got {value!r}")
@@ -64,7 +76,8 @@ class CHOCO(Algorithm):
     ([1], Theorem 2: gamma = delta^2 rho / (16 delta + ...)), with delta the
     contraction of C and rho the spectral gap of W.
 
-    Weights: W symmetric doubly stochastic ([1] assumes it). Not exact: like DSGD, with
+    Weights: W symmetric doubly stochastic ([1] assumes it), static (a time-varying
+    topology is refused: s_i = sum_j w_ij x_hat_j is kept from the q's). Not exact: like DSGD, with
     heterogeneous f_i and a constant step the fixed point is O(alpha) away from x*;
     every operator leads to the same fixed point (q -> 0), the one of the uncompressed
     method with the same gamma: gamma (I - W) X = -alpha g(X).
@@ -103,6 +116,7 @@ class CHOCO(Algorithm):
         _operator(self)
 
     def init(self, x0, oracle, net):
+        _static_only(self, net)
         z = np.zeros_like(x0)
         return CHOCOState(x0, z, z.copy())
 
@@ -182,6 +196,9 @@ class CPP(Algorithm):
     with Y^0 = g(X^0), H^0 = H_w^0 = 0, a = ``memory`` (default 1/(1 + omega) for an
     unbiased operator, delta for a contractive one).
 
+    Weights: A row-stochastic, B column-stochastic on one strongly connected digraph,
+    static (a time-varying topology is refused: H_xw = A H_x is kept from the q's).
+
     Properties (checked in the tests): since 1^T (I - B) = 0, 1^T Y^k = 1^T g^k for any
     compression; since (I - A) 1 = 0, consensual X is kept; with no compression and
     gamma = 1 the recursion is Push-Pull, X^{k+1} = A (X^k - alpha Y^k),
@@ -245,6 +262,7 @@ class CPP(Algorithm):
         return 1.0 / (1.0 + w) if w is not None else C.delta(d)
 
     def init(self, x0, oracle, net):
+        _static_only(self, net)
         g = oracle.grad(x0)
         z = np.zeros_like(x0)
         return CPPState(x0, g, g, z, z.copy(), z.copy(), z.copy())
