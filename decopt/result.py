@@ -28,8 +28,8 @@ import numpy as np
 
 
 #: History columns shared by all seeds of a batched run (one value per logged step).
-SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals", "time")
-INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "grad_evals")
+SHARED_COLUMNS = ("step", "rounds", "messages", "floats", "bits", "grad_evals", "time")
+INTEGER_COLUMNS = ("step", "rounds", "messages", "floats", "bits", "grad_evals")
 
 
 @dataclass
@@ -46,10 +46,11 @@ class Result:
         uniform average), ``grad_norm_pi`` (at the pi-weighted centroid), ``consensus``
         ((1/n) sum_i ||x_i - xbar||^2), ``loss`` (f(xbar)), ``dist`` (||xbar - x*||)
         and ``err_max`` (max_i ||x_i - x*||) when x* is known, ``rounds``,
-        ``messages``, ``floats``, ``grad_evals`` (stochastic gradient samples per node)
+        ``messages``, ``floats``, ``bits`` (on the wire, see
+        :class:`decopt.network.Counters`), ``grad_evals`` (stochastic gradient samples per node)
         and ``time`` (seconds). Batched runs give metric arrays of shape (logged, runs).
     counters : dict
-        Final communication counters (rounds, messages, floats).
+        Final communication counters (rounds, messages, floats, bits).
     success : bool
         False when the run diverged or failed.
     message : str

@@ -107,13 +107,13 @@ def test_mpi_equals_local(nranks, index, case, results_dir):
     ref = local_result(case["name"])
     assert bool(z[f"{index}/success"]) == ref.success
     _close(z[f"{index}/x"], ref.x, "final iterates")
-    counters = dict(zip(("rounds", "messages", "floats"), z[f"{index}/counters"].tolist()))
+    counters = dict(zip(("rounds", "messages", "floats", "bits"), z[f"{index}/counters"].tolist()))
     assert counters == ref.counters, "communication counters differ"
     keys = {k.split("/h/")[1] for k in z if k.startswith(f"{index}/h/")}
     assert keys == set(ref.history) - {"time"}
     for key in keys:
         got, want = z[f"{index}/h/{key}"], ref.history[key]
-        if key in ("step", "rounds", "messages", "floats", "grad_evals"):
+        if key in ("step", "rounds", "messages", "floats", "bits", "grad_evals"):
             np.testing.assert_array_equal(got, want, err_msg=f"history {key!r}")
         elif key == "consensus":
             # a squared distance: once consensus is reached it sits at round-off squared
