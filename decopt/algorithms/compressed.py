@@ -71,7 +71,10 @@ class CHOCO(Algorithm):
 
     Node i keeps only its own x_hat_i and s_i, not its neighbours' copies. With
     ``rounds=R`` the last four lines (CHOCO-gossip) run R times per iteration, each a
-    compressed round. With alpha -> 0 the method is CHOCO-gossip for average consensus,
+    compressed round. With R = 1 every operator leads to the uncompressed fixed point
+    (below); with R > 1 the gradient step moves x away from x_hat every iteration, the
+    q's of the later rounds do not vanish, and the limit differs from the uncompressed
+    one by a compression error of the order of the O(alpha) bias. With alpha -> 0 the method is CHOCO-gossip for average consensus,
     which converges linearly for any contractive C and gamma small enough
     ([1], Theorem 2: gamma = delta^2 rho / (16 delta + ...)), with delta the
     contraction of C and rho the spectral gap of W.
