@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .base import Algorithm
-from .compressed import CHOCO, CPP
+from .compressed import CHOCO, CPP, EFDSGD
 from .doubly import DSGD, GT, ExactDiffusion
 from .push_pull import AB, PushPull
 from .push_sum import SGP, PushDIGing
@@ -29,6 +29,7 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     # compressed communication (decopt.compression): the `compression` field
     "choco": CHOCO,
     "cpp": CPP,
+    "ef_dsgd": EFDSGD,
 }
 
 #: Multi-step-gossip aliases: name -> (algorithm, note). ``rounds`` must be given.
@@ -53,4 +54,4 @@ def make(name: str, alpha: float, **options) -> Algorithm:
 
 
 __all__ = ["ALGORITHMS", "Algorithm", "make", "DSGD", "GT", "ExactDiffusion", "SGP",
-           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB", "CHOCO", "CPP"]
+           "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT", "PushPull", "AB", "CHOCO", "CPP", "EFDSGD"]

@@ -13,6 +13,9 @@ def cases():
                         rounds=1))
         out.append(dict(name=f"cpp-{op}", alg="cpp", topo="chords:8", op=op, seed=[3, 4],
                         rounds=1))
+    for op in ("topk:0.3", "qsgd:4", "sign"):
+        out.append(dict(name=f"ef_dsgd-{op}", alg="ef_dsgd", topo="uring:8", op=op, seed=6,
+                        rounds=1))
     out.append(dict(name="choco-randk-R2", alg="choco", topo="grid:2x4", op="randk:0.3",
                     seed=5, rounds=2))
     out.append(dict(name="cpp-qsgd-R2", alg="cpp", topo="er:8,p=0.3,seed=1", op="qsgd:4",

@@ -150,3 +150,26 @@ def test_batched_seeds_match_single_runs(quad):
     other = decopt.run("cpp", quad, "chords:8", steps=50, step_size=0.02, seed=1,
                        log_every=50, compression="randk:0.3")
     assert not np.allclose(other.x, one.x)
+
+
+def test_ef_dsgd_uncompressed_gamma_one_is_dsgd(quad):
+    a = decopt.run("dsgd", quad, "uring:8", steps=300, step_size=0.05, log_every=300)
+    b = decopt.run("ef_dsgd", quad, "uring:8", steps=300, step_size=0.05, log_every=300,
+                   options={"gamma": 1.0})
+    assert np.abs(a.x - b.x).max() <= 1e-12 * np.abs(a.x).max()
+
+
+@pytest.mark.parametrize("op", ["topk:0.3", "topk:0.1", "sign"])
+def test_error_feedback_keeps_the_average_accurate(op, quad):
+    """With a biased operator, EF-DSGD's average xbar is as close to x* as without
+    compression (within 10%; measured within 1.5%), while the same method without the
+    memory (negative control) is > 3x farther (measured 3.5-6.6x)."""
+    from decopt.algorithms.compressed import DirectCompressedGossip
+    ref = decopt.run("ef_dsgd", quad, "uring:8", steps=4000, step_size=0.02,
+                     log_every=4000).history["dist"][-1]
+    ef = decopt.run("ef_dsgd", quad, "uring:8", steps=4000, step_size=0.02,
+                    log_every=4000, compression=op).history["dist"][-1]
+    direct = decopt.run(DirectCompressedGossip(0.02, compression=op), quad, "uring:8",
+                        steps=4000, log_every=4000).history["dist"][-1]
+    assert abs(ef - ref) <= 0.1 * ref, (ef, ref)
+    assert direct > 3 * ref, (direct, ref)
