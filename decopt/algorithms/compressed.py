@@ -174,7 +174,7 @@ class CPPState(NamedTuple):
     x: Array    # (m, d) decision variables
     y: Array    # (m, d) gradient trackers
     g: Array    # (m, d) last stochastic gradients
-    hx: Array   # (m, d) reference points H_x (known to the in-neighbours... via q's)
+    hx: Array   # (m, d) reference points H_x (the receivers' copies follow the q's)
     hxw: Array  # (m, d) (A H_x)_i, kept up to date from the compressed q's
     hy: Array   # (m, d) reference points H_y
     hyw: Array  # (m, d) (B H_y)_i
@@ -190,7 +190,7 @@ class CPP(Algorithm):
     Z       = X^k - alpha Y^k
     Q_x     = C(Z - H_x^k);          Zhat = H_x^k + Q_x
     (A Zhat) = H_xw^k + A Q_x         (only Q_x travels, by pull)
-    X^{k+1} = Zhat' ... precisely:  X^{k+1} = Z - gamma (Zhat - A Zhat)
+    X^{k+1} = Z - gamma (Zhat - A Zhat)
     H_x^{k+1} = (1 - a) H_x^k + a Zhat;   H_xw^{k+1} = (1 - a) H_xw^k + a A Zhat
     Q_y     = C(Y^k - H_y^k);        Yhat = H_y^k + Q_y
     (B Yhat) = H_yw^k + B Q_y         (only Q_y travels, by push)
