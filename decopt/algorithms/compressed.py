@@ -15,7 +15,7 @@ recursion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -33,7 +33,8 @@ def _operator(alg):
 
 def _static_only(alg, net):
     """The memory-efficient forms keep (M x_hat)_i up to date from the q's, which holds
-    only while M stays the same: refuse time-varying topologies."""
+    only while M stays the same: refuse time-varying topologies (such algorithms declare
+    ``static_only = True``)."""
     for side in ("row", "col"):
         mats = getattr(net, side, None)
         if mats is not None and len(mats) > 1:
@@ -112,6 +113,7 @@ class CHOCO(Algorithm):
     exact = False
     reference = "arXiv:1902.00340"
     mixings = 1
+    static_only: ClassVar[bool] = True      # refuses time-varying topologies
 
     def __post_init__(self):
         super().__post_init__()
@@ -249,6 +251,7 @@ class CPP(Algorithm):
     exact = True
     reference = "arXiv:2106.07243"
     mixings = 2
+    static_only: ClassVar[bool] = True      # refuses time-varying topologies
 
     def __post_init__(self):
         super().__post_init__()
