@@ -300,6 +300,7 @@ def _load_checkpoint(path, alg, oracle, net, X0):
              else ["step", "rounds", "messages", "floats"])      # older checkpoints
     counts = dict(zip(names, (int(v) for v in z["meta"])))
     k = counts.pop("step")
+    counts.setdefault("bits", 64 * counts["floats"])   # before bits were counted
     oracle_state = str(z["oracle"])
     elapsed = float(z["elapsed"])
     net.set_step(0)

@@ -31,6 +31,14 @@ among the subsets of that size, as a pure function of (seed, "participation", k)
 through :mod:`decopt.streams`; :meth:`Network.participants` gives the hosted nodes' rows
 of that mask. A fixed-size subset (FedAvg's fraction C of clients, arXiv:1602.05629) is
 never empty and costs the same number of uploads in every batched run.
+
+Bits on the wire: an uncompressed float64 value costs 64 bits. A compressed method
+passes the operator that produced the (dense) values it sends,
+``net.pull(q, compressor=op)``; the network then counts ``op.bits(k)`` per k-vector per
+message instead of ``64 k``. A compressed message is one gossip round: with R > 1 such a
+call must name its round, ``net.pull(q, compressor=op, gossip_round=r)``, which applies
+only round r of this iteration's R rounds (methods that compress every round loop over
+r themselves).
 """
 
 from __future__ import annotations
@@ -61,8 +69,9 @@ class Counters:
         Client-to-server and server-to-client messages of ``net.average`` (one each per
         participating node per call).
     bits : int
-        Bits on the wire for one run: 64 per float64 value, in gossip messages and in
-        both directions of ``net.average``.
+        Bits on the wire for one run: 64 per float64 value (in gossip messages and in
+        both directions of ``net.average``), or ``compressor.bits(k)`` per k-vector for
+        a compressed gossip message (values plus indices).
     """
 
     rounds: int = 0
@@ -128,13 +137,61 @@ class Network:
         }
 
     # ------------------------------------------------------------------ verbs
-    def pull(self, *arrays):
-        """Mix by the row-stochastic matrix A, R times; returns one array per input."""
-        return self._mix("row", arrays)
+    def pull(self, *arrays, compressor=None, gossip_round=None):
+        """Mix by the row-stochastic matrix A, R times; returns one array per input.
 
-    def push(self, *arrays):
-        """Mix by the column-stochastic matrix B, R times; returns one array per input."""
-        return self._mix("col", arrays)
+        ``compressor`` (an operator of :mod:`decopt.compression`, or one per array, None
+        for an uncompressed one) only sets the bits counted per message; the arrays are
+        already the values sent. ``gossip_round=r`` applies only gossip round r of this
+        iteration (required for a compressed message when R > 1).
+        """
+        return self._verb("row", arrays, compressor, gossip_round)
+
+    def push(self, *arrays, compressor=None, gossip_round=None):
+        """Mix by the column-stochastic matrix B, R times; returns one array per input.
+        ``compressor`` and ``gossip_round`` as in :meth:`pull`."""
+        return self._verb("col", arrays, compressor, gossip_round)
+
+    def _verb(self, side, arrays, compressor, gossip_round):
+        self._msg_bits = self._bits_per_message(side, arrays, compressor, gossip_round)
+        if gossip_round is None:
+            try:
+                return self._mix(side, arrays)
+            finally:
+                self._msg_bits = None
+        R = self.rounds
+        if isinstance(gossip_round, bool) or not isinstance(gossip_round, (int, np.integer)) \
+                or not 0 <= gossip_round < R:
+            raise ValueError(f"gossip_round must be an int in [0, rounds={R}), got "
+                             f"{gossip_round!r}")
+        # one round: matrix number step*R + r of the period, as in the R-round call
+        step = self.step
+        self.rounds, self.step = 1, step * R + int(gossip_round)
+        try:
+            return self._mix(side, arrays)
+        finally:
+            self.rounds, self.step, self._msg_bits = R, step, None
+
+    def _bits_per_message(self, side, arrays, compressor, gossip_round):
+        """Bits of one message of this call (one run), or None for 64 per float."""
+        if compressor is None:
+            return None
+        ops = compressor if isinstance(compressor, (list, tuple)) else \
+            [compressor] * len(arrays)
+        if len(ops) != len(arrays):
+            raise ValueError(f"{len(ops)} compressors for {len(arrays)} arrays; give one "
+                             f"operator, or one (or None) per array")
+        if gossip_round is None and self.rounds > 1 and any(o is not None for o in ops):
+            verb = "pull" if side == "row" else "push"
+            raise ValueError(
+                f"a compressed message is one gossip round, but this network applies "
+                f"rounds={self.rounds}; call net.{verb}(..., gossip_round=r) for each "
+                f"r in range({self.rounds})")
+        total = 0
+        for a, op in zip(arrays, ops):
+            k = int(np.shape(a)[-1])
+            total += 64 * k if op is None else int(op.bits(k))
+        return total
 
     def average(self, *arrays, mask=None):
         """Exact average over the participating nodes, returned to every hosted node.
@@ -244,11 +301,14 @@ class Network:
         j = (self.step * self.rounds + r) % len(mats)
         return mats[j], self._edges[side][j]
 
+    _msg_bits = None   # bits of one message of the current call (None: 64 per float)
+
     def _count(self, edges: int, width: int) -> None:
         self.counters.rounds += 1
         self.counters.messages += edges
         self.counters.floats += edges * width
-        self.counters.bits += 64 * edges * width
+        per = 64 * width if self._msg_bits is None else self._msg_bits
+        self.counters.bits += edges * per
 
     def _mix(self, side, arrays):  # pragma: no cover - abstract
         raise NotImplementedError

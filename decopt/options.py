@@ -108,6 +108,18 @@ def _fraction(name, v):
     return v
 
 
+def _compression(name, v):
+    """A compression spec, checked by parsing it (the operator is built once, when the
+    run is resolved); an operator object is kept as it is."""
+    from .compression import Compressor, parse
+    if isinstance(v, Compressor):
+        return v
+    if not isinstance(v, str):
+        raise TypeError(f"{name} must be a compression spec such as 'topk:0.1', got {v!r}")
+    parse(v)        # ValueError naming a bad spec
+    return v
+
+
 def _divergence(name, v):
     v = check_number(name, v, 0.0, strict=True, allow_inf=True)
     if not v > 0 or math.isnan(v):   # pragma: no cover - check_number covers it
@@ -136,6 +148,10 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               str, "weight rule for digraphs: uniform or random"),
     RunOption("weight_seed", 0, _int(0), "topology", "--weight-seed", int,
               "seed of the random weight rule"),
+    # compressed communication (issue 15)
+    RunOption("compression", None, _compression, "algorithm", "--compression", str,
+              "compress the messages of a compressed method: topk:R, randk:R, "
+              "randk_biased:R, qsgd:S, sign, fp16, bf16 or none"),
     # local steps and federated learning (issue 16)
     RunOption("local_steps", None, _int(1), "algorithm", "--local-steps", int,
               "tau >= 1 local gradient steps per communication round (local_dsgd, kgt and "

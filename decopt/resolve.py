@@ -79,8 +79,8 @@ class ResolvedRun:
         alg = self.algorithm
         cfg = {
             "algorithm": self.algorithm_name,
-            "options": {f.name: getattr(alg, f.name) for f in dataclasses.fields(alg)
-                        if f.name != "alpha"},
+            "options": {f.name: _option_value(getattr(alg, f.name))
+                        for f in dataclasses.fields(alg) if f.name != "alpha"},
             "step_size": alg.alpha, "problem": self.problem_name,
             "problem_params": self.problem.params, "topology": self.topology,
             "weights": o["weights"], "weight_seed": o["weight_seed"], "steps": o["steps"],
@@ -125,6 +125,12 @@ def _initial_point(x0, problem, seeds, batched):
     return X if batched else X[0]
 
 
+def _option_value(v):
+    """Options as they go into the JSON config (a compression operator as its spec)."""
+    from .compression import Compressor
+    return str(v) if isinstance(v, Compressor) else v
+
+
 def _takers(field: str) -> str:
     return ", ".join(sorted(k for k, c in algs.ALGORITHMS.items()
                             if field in {f.name for f in dataclasses.fields(c)}))
@@ -145,6 +151,15 @@ def _apply_algorithm_options(alg, alg_name, opts):
             raise ValueError(f"{name}={value!r}: algorithm {alg_name!r} {what}; algorithms "
                              f"that take {name}: {_takers(name)}")
         changes[name] = value
+    if opts.get("compression") is not None:
+        from . import compression as comp
+        op = comp.parse(opts["compression"])
+        if "compression" in fields:
+            changes["compression"] = op
+        elif not isinstance(op, comp.Identity):
+            raise ValueError(f"algorithm {alg_name!r} cannot compress its messages "
+                             f"(compression={opts['compression']!r}); algorithms that can: "
+                             f"{_takers('compression')}")
     if opts.get("participation", 1.0) < 1.0 and alg.weights != "server":
         raise ValueError(f"participation={opts['participation']}: client sampling applies to "
                          f"methods with a server ({', '.join(algs.SERVER_METHODS)}), not to "

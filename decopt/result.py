@@ -58,7 +58,7 @@ class Result:
         ``loss_worst10`` (spread of the local losses f_i(xbar))
         and ``time`` (seconds). Batched runs give metric arrays of shape (logged, runs).
     counters : dict
-        Final communication counters (rounds, messages, floats).
+        Final communication counters (rounds, messages, floats, bits).
     success : bool
         False when the run diverged or failed.
     message : str

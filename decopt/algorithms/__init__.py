@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from ..imports import is_import_path, load_object
 from .base import Algorithm
+from .compressed import CHOCO, CPP, EFDSGD
 from .doubly import DSGD, GT, ExactDiffusion
 from .fair import QFFL, AdaFedAdam
 from .federated import FedAdagrad, FedAdam, FedAvg, FedProx, FedYogi, Scaffold
@@ -60,6 +61,10 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     "scaffold": Scaffold,
     "qffl": QFFL,
     "adafedadam": AdaFedAdam,
+    # compressed communication (decopt.compression): the `compression` field
+    "choco": CHOCO,
+    "cpp": CPP,
+    "ef_dsgd": EFDSGD,
 }
 
 #: Algorithms whose only communication is the server verb ``net.average`` (no ``mg_``
@@ -240,4 +245,4 @@ __all__ = ["ALGORITHMS", "MG_ALIASES", "Algorithm", "make", "lookup", "names", "
            "options_of", "register_algorithm", "ENTRY_POINT_GROUP", "DSGD", "GT",
            "ExactDiffusion", "SGP", "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT",
            "PushPull", "AB", "LocalDSGD", "KGT", "FedAvg", "FedAdam", "FedYogi",
-           "FedAdagrad", "FedProx", "Scaffold", "QFFL", "AdaFedAdam", "SERVER_METHODS"]
+           "FedAdagrad", "FedProx", "Scaffold", "QFFL", "AdaFedAdam", "SERVER_METHODS", "CHOCO", "CPP", "EFDSGD"]

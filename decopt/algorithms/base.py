@@ -97,6 +97,9 @@ class Algorithm:
         Whether the method reaches the exact minimiser with deterministic gradients.
     reference : ClassVar[str]
         Where the recursion comes from (arXiv number where there is one).
+    static_only : ClassVar[bool]
+        True for methods that cannot run on a time-varying topology (they raise
+        ValueError at ``init``); the test tables skip those cases.
     mixings : ClassVar[int]
         Mixing calls (``net.pull`` / ``net.push``) per iteration, each one communication
         round (R rounds with multi-step gossip). Declared here so that studies can give
@@ -110,6 +113,7 @@ class Algorithm:
     exact: ClassVar[bool] = True
     reference: ClassVar[str] = ""
     mixings: ClassVar[int] = 1
+    static_only: ClassVar[bool] = False
 
     def __post_init__(self):
         a = self.alpha

@@ -36,6 +36,11 @@ ROWS = {
     "pull_diag_gt":    (DIRECTED, 0.01, 0.05),
     "push_pull":       (DIRECTED, 0.05, 0.3),
     "ab":              (DIRECTED, 0.02, 0.2),
+    # compressed-communication methods, here with their default (no) compression; the
+    # compressed rows are in tests/communication/test_compressed_conformance.py
+    "choco":           (("uring:8", "grid:2x4", "complete:8"), 0.02, 0.5),
+    "cpp":             (DIRECTED[:3], 0.05, 0.3),   # static digraphs only
+    "ef_dsgd":         (BALANCED[2:] + ("grid:2x4",), 0.02, 0.5),   # symmetric W
 }
 
 

@@ -4,7 +4,7 @@ the results from rank 0 to an .npz.
     mpiexec -n P python -m mpi4py tests/mpi/driver.py OUT.npz
 
 Keys: ``names`` (the case names, in order), then per case i: ``{i}/x``, ``{i}/counters``
-(rounds, messages, floats), ``{i}/success``, ``{i}/h/<metric>`` for every history metric
+(rounds, messages, floats, bits), ``{i}/success``, ``{i}/h/<metric>`` for every history metric
 except wall-clock time, and ``{i}/floats_sent`` (float64 values on the wire, all ranks).
 """
 
@@ -29,7 +29,7 @@ def main(out_path):
         if comm.Get_rank() == 0:
             arrays[f"{i}/x"] = res.x
             arrays[f"{i}/counters"] = np.array(
-                [res.counters[k] for k in ("rounds", "messages", "floats")], dtype=np.int64)
+                [res.counters[k] for k in ("rounds", "messages", "floats", "bits")], dtype=np.int64)
             arrays[f"{i}/success"] = np.array(res.success)
             for key, v in res.history.items():
                 if key != "time":

@@ -50,6 +50,10 @@ def skip_reason(c):
         resolve(tp.from_spec(c["topology"]), need)
     except ValueError as e:
         return f"{c['topology']} cannot give {need} weights: {e}"
+    # methods that keep mixed copies up to date (CHOCO, CPP) refuse time-varying graphs
+    if getattr(decopt.ALGORITHMS[c["algorithm"]], "static_only", False) and isinstance(
+            tp.from_spec(c["topology"]), list):
+        return f"{c['algorithm']} needs a static topology, {c['topology']} is time-varying"
     return None
 
 

@@ -107,7 +107,7 @@ def test_mpi_equals_local(nranks, index, case, results_dir):
     ref = local_result(case["name"])
     assert bool(z[f"{index}/success"]) == ref.success
     _close(z[f"{index}/x"], ref.x, "final iterates")
-    counters = dict(zip(("rounds", "messages", "floats"), z[f"{index}/counters"].tolist()))
+    counters = dict(zip(("rounds", "messages", "floats", "bits"), z[f"{index}/counters"].tolist()))
     # the driver records the gossip counters (the server counters uploads, downloads and
     # bits are compared through the history below and in tests/federated)
     assert counters == {k: ref.counters[k] for k in counters}, "communication counters differ"
@@ -115,7 +115,7 @@ def test_mpi_equals_local(nranks, index, case, results_dir):
     assert keys == set(ref.history) - {"time"}
     for key in keys:
         got, want = z[f"{index}/h/{key}"], ref.history[key]
-        if key in ("step", "rounds", "messages", "floats", "grad_evals"):
+        if key in ("step", "rounds", "messages", "floats", "bits", "grad_evals"):
             np.testing.assert_array_equal(got, want, err_msg=f"history {key!r}")
         elif key == "consensus":
             # a squared distance: once consensus is reached it sits at round-off squared
