@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import links
+
 
 @dataclass
 class Counters:
@@ -63,9 +65,27 @@ class Network:
         matrices; a static topology is a period of one. Receiver-first convention.
     rounds : int
         Gossip rounds R per mixing call (multi-step gossip when R > 1).
+    link_failure : float
+        Probability p in [0, 1) that a directed link drops in a gossip round
+        (:mod:`decopt.links`: pull re-normalises, push keeps undelivered mass).
+    activation : float
+        Probability q in (0, 1] that a node is awake in an iteration (1: synchronous).
+    seeds : list of int or None
+        The run's seeds, one per batched run (default ``[0]``); they key the draws of
+        link failures, activation and random topologies.
+    generator : decopt.dynamic.RandomTopology or None
+        Random time-varying topology: the matrix of topology round t = k R + r is
+        ``generator.matrix(side, t, seed)``; ``row``/``col`` then hold its support.
+
+    Notes
+    -----
+    With link failures, activation or a generator the matrices differ per seed: a
+    batched call then mixes each run's columns with its own matrix (arrays without a
+    batch axis are broadcast to one), and the counters follow the first seed's links.
     """
 
-    def __init__(self, n, nodes, row=None, col=None, rounds=1):
+    def __init__(self, n, nodes, row=None, col=None, rounds=1, *, link_failure=0.0,
+                 activation=1.0, seeds=None, generator=None):
         self.n = int(n)
         self.nodes = np.asarray(nodes, dtype=np.int64)
         self.m = len(self.nodes)
@@ -74,12 +94,26 @@ class Network:
         self.rounds = int(rounds)
         self.step = 0
         self.counters = Counters()
+        self.link_failure = links.check_probability("link_failure", link_failure,
+                                                    low_open=False, high_open=True)
+        self.activation = links.check_probability("activation", activation,
+                                                  low_open=True, high_open=False)
+        self.seeds = [0] if seeds is None else [int(s) for s in seeds]
+        self.generator = generator
+        #: negative control only: push drops lose their mass (see decopt.links)
+        self.vanish = False
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
             side: [int(M.nnz - np.count_nonzero(M.diagonal())) for M in mats]
             for side, mats in (("row", self.row), ("col", self.col))
             if mats is not None
         }
+        self.dynamic = (generator is not None or self.link_failure > 0
+                        or self.activation < 1)
+        if self.dynamic:   # fixed patterns with the diagonal: rounds change values only
+            self.row = None if self.row is None else [links.structured(M) for M in self.row]
+            self.col = None if self.col is None else [links.structured(M) for M in self.col]
+        self._awake_cache: dict = {}
 
     # ------------------------------------------------------------------ verbs
     def pull(self, *arrays):
@@ -105,8 +139,50 @@ class Network:
         return v
 
     def own_entries(self, v: np.ndarray) -> np.ndarray:
-        """``[v_i]_i`` for each hosted node i, from rows v of shape (m, n); shape (m,)."""
-        return v[np.arange(self.m), self.nodes]
+        """``[v_i]_i`` for each hosted node i, from rows v of shape (..., m, n); shape
+        (..., m)."""
+        return v[..., np.arange(self.m), self.nodes]
+
+    # ------------------------------------------------------- asynchrony hook
+    def awake(self, seed) -> np.ndarray:
+        """Which of the n nodes are awake in the current iteration for run ``seed``."""
+        key = (self.step, int(seed))
+        a = self._awake_cache.get(key)
+        if a is None:
+            if len(self._awake_cache) > 16:
+                self._awake_cache.clear()
+            a = self._awake_cache[key] = links.awake(seed, self.step, self.n,
+                                                     self.activation)
+        return a
+
+    def hold_sleeping(self, old, new):
+        """The state ``new`` with the rows of this iteration's sleeping nodes taken from
+        ``old`` (the runner calls it after every step; identity when activation = 1).
+
+        A sleeping node neither computes nor communicates: its row and column of every
+        matrix of the iteration are e_i, so no awake node reads it and it reads nobody,
+        and restoring its rows makes the step a no-op for it. Why this keeps the
+        tracking invariant of Push-Pull / Push-DIGing, 1^T Y^k = 1^T g^k: the push
+        matrix B' of the round is column-stochastic (sleeping columns are e_i, awake
+        columns keep the mass they could not deliver), so 1^T B' Y = 1^T Y; in
+        Y+ = B' Y + g+ - g the sleeping row i is restored to y_i = [B' Y]_i and its
+        g_i to the old g_i, i.e. its term g+_i - g_i becomes 0, so
+        1^T Y+ = 1^T Y + 1^T (g+ - g) with the restored g, = 1^T g+. The same argument
+        (restored rows equal the mixed rows) keeps every algorithm's recursion valid
+        for the awake nodes.
+        """
+        if self.activation >= 1.0:
+            return new
+        masks = np.stack([self.awake(s)[self.nodes] for s in self.seeds])   # (S, m)
+        out = {}
+        for f in new._fields:
+            a_new, a_old = np.asarray(getattr(new, f)), np.asarray(getattr(old, f))
+            if a_new.ndim < 2 or a_new.shape[-2] != self.m:
+                out[f] = getattr(new, f)
+                continue
+            mask = masks if a_new.ndim == 3 and len(self.seeds) > 1 else masks[0]
+            out[f] = np.where(mask[..., None], a_new, a_old)
+        return type(new)(**out)
 
     # ------------------------------------------------------------- internals
     def _matrices(self, side: str, r: int):
@@ -119,6 +195,59 @@ class Network:
                 f"available; give the run a {kind}-stochastic matrix")
         j = (self.step * self.rounds + r) % len(mats)
         return mats[j], self._edges[side][j]
+
+    def _round(self, side: str, r: int):
+        """Gossip round r of the current call: ``(t, mats, edges)``, with t the index of
+        the stored matrix (and MPI plan), ``mats`` None for the stored matrix unchanged
+        or one matrix per seed (the stored pattern, new values), and ``edges`` the
+        messages delivered (first seed)."""
+        M0, edges = self._matrices(side, r)
+        mats_all = self.row if side == "row" else self.col
+        t_top = self.step * self.rounds + r
+        t = 0 if self.generator is not None else t_top % len(mats_all)
+        if not self.dynamic:
+            return t, None, edges
+        out, counts = [], []
+        for s in self.seeds:
+            if self.generator is not None:
+                M = self.generator.matrix("row" if side == "row" else "column", t_top, s)
+            else:
+                M = mats_all[t]
+            if self.link_failure > 0 or self.activation < 1:
+                M, e = links.transform(
+                    M, side, p=self.link_failure, seed=s, round_index=self.counters.rounds,
+                    awake_mask=self.awake(s) if self.activation < 1 else None,
+                    vanish=self.vanish)
+            else:
+                e = links.delivered(M)
+            out.append(M)
+            counts.append(e)
+        return t, out, counts[0]
+
+    def _batch(self, arrays):
+        """Arrays as mixed by a dynamic network: with several seeds every array gets the
+        batch axis (broadcast if missing); also the packed column indices of each run."""
+        S = len(self.seeds)
+        arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+        if S > 1:
+            for i, a in enumerate(arrays):
+                if a.ndim == 2:
+                    arrays[i] = np.broadcast_to(a, (S,) + a.shape)
+                elif a.ndim != 3 or a.shape[0] != S:
+                    raise ValueError(f"with {S} batched seeds and per-seed matrices, "
+                                     f"mixed arrays must have shape ({S}, m, k) or (m, k), "
+                                     f"got {a.shape}")
+        cols = [[] for _ in range(S)]
+        c = 0
+        for a in arrays:
+            k = a.shape[-1]
+            if S == 1:
+                cols[0].append(np.arange(c, c + int(np.prod(a.shape[:-2], dtype=int)) * k))
+            else:
+                for s in range(S):
+                    cols[s].append(np.arange(c + s * k, c + (s + 1) * k))
+            c += int(np.prod(a.shape[:-2], dtype=int)) * k
+        return arrays, [np.concatenate(x) for x in cols]
 
     def _count(self, edges: int, width: int) -> None:
         self.counters.rounds += 1
@@ -153,13 +282,15 @@ class LocalNetwork(Network):
     column-wise into a single operand.
     """
 
-    def __init__(self, row=None, col=None, rounds=1):
+    def __init__(self, row=None, col=None, rounds=1, **options):
         mats = row if row is not None else col
         n = mats[0].shape[0]
-        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds)
+        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds, **options)
 
     def _mix(self, side, arrays):
         n = self.n
+        if self.dynamic:
+            arrays, seed_cols = self._batch(arrays)
         blocks, shapes = [], []
         for a in arrays:
             a = np.asarray(a, dtype=np.float64)
@@ -171,8 +302,15 @@ class LocalNetwork(Network):
         Z = blocks[0] if len(blocks) == 1 else np.hstack(blocks)
         width = sum(int(s[-1]) for s in shapes)
         for r in range(self.rounds):
-            M, edges = self._matrices(side, r)
-            Z = M @ Z
+            t, mats, edges = self._round(side, r)
+            if mats is None:
+                Z = (self.row if side == "row" else self.col)[t] @ Z
+            elif len(mats) == 1:
+                Z = mats[0] @ Z
+            else:                        # one matrix per batched run
+                Z = np.array(Z)
+                for M, cs in zip(mats, seed_cols):
+                    Z[:, cs] = M @ Z[:, cs]
             self._count(edges, width)
         out, c = [], 0
         for shape, block in zip(shapes, blocks):

@@ -103,17 +103,21 @@ def _check_float(name, value, low=0.0, strict=False):
     return value
 
 
-def make_network(backend, mixing, rounds, comm=None):
+def make_network(backend, mixing, rounds, comm=None, **options):
     """The network for a backend ("local", "mpi", or "auto": mpi when launched by mpiexec
-    with more than one process)."""
+    with more than one process). ``options``: ``link_failure``, ``activation``, ``seeds``
+    of :class:`decopt.network.Network`; a random time-varying mixing passes its generator."""
+    if getattr(mixing, "generator", None) is not None:
+        options["generator"] = mixing.generator
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "auto":
         backend = "mpi" if _mpi_world_size() > 1 else "local"
     if backend == "local":
-        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds)
+        return LocalNetwork(row=mixing.row, col=mixing.col, rounds=rounds, **options)
     from .backends.mpi import MPINetwork
-    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm)
+    return MPINetwork(mixing.n, row=mixing.row, col=mixing.col, rounds=rounds, comm=comm,
+                      **options)
 
 
 def _mpi_world_size() -> int:
@@ -157,7 +161,8 @@ def _initial_point(x0, problem, seeds, batched):
 def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
         batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
         weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
-        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None, link_failure=0.0,
+        activation=1.0) -> Result:
     """Run a decentralised algorithm and record its history.
 
     Parameters
@@ -211,6 +216,17 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
+    link_failure : float
+        p in [0, 1): every directed link drops independently with probability p in each
+        gossip round, keyed by (seed, round, sender, receiver). Pull re-normalises the
+        receiver's row over what arrived; push uses the acknowledged model (the sender
+        keeps undelivered mass, columns stay stochastic). See :mod:`decopt.links`.
+        Counters count delivered messages only.
+    activation : float
+        q in (0, 1]: every node wakes with probability q in each iteration (1, the
+        default, is synchronous; 0 would never compute). A sleeping node neither computes
+        nor communicates and its state rows are kept
+        (:meth:`decopt.network.Network.hold_sleeping`).
 
     Returns
     -------
@@ -244,6 +260,11 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         raise TypeError(f"algorithm must be a name or an Algorithm, got {algorithm!r}")
     if alg_name.startswith("mg_") and rounds == 1:
         raise ValueError(f"{alg_name} is multi-step gossip: give rounds=R > 1")
+    from .links import check_probability
+    link_failure = check_probability("link_failure", link_failure, low_open=False,
+                                     high_open=True)
+    activation = check_probability("activation", activation, low_open=True,
+                                   high_open=False)
     mixing = resolve(topology, alg.weights, weights=weights, weight_seed=weight_seed)
     if isinstance(problem, str):
         problem = probs.make(problem, n=mixing.n)
@@ -274,7 +295,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         raise ValueError(f"not enough memory for the initial point of problem "
                          f"{problem.name!r} (n={problem.n}, dim={problem.dim}): {e}") from None
 
-    net = make_network(backend, mixing, rounds, comm=comm)
+    net = make_network(backend, mixing, rounds, comm=comm, link_failure=link_failure,
+                       activation=activation, seeds=seeds)
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, seeds, noise=noise, batch_size=batch_size,
                     samples=rounds, batched=batched)
@@ -289,6 +311,11 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         "rounds": rounds, "backend": type(net).__name__, "log_every": log_every,
         "x0": "given" if x0 is not None else "default",
     }
+    # only when used, so configs (and result files) of ordinary runs are unchanged
+    if link_failure > 0:
+        config["link_failure"] = link_failure
+    if activation < 1:
+        config["activation"] = activation
     metrics = _Metrics(problem, pi, X0, divergence)
     try:
         return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
@@ -452,7 +479,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             while stop is None and k < steps:
                 net.set_step(k)
                 consistent = False
-                state = alg.step(state, oracle, net)
+                state = net.hold_sleeping(state, alg.step(state, oracle, net))
                 k += 1
                 consistent = True
                 if bar is not None:

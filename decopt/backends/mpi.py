@@ -121,7 +121,19 @@ class _Plan:
     """
 
     __slots__ = ("send_rows", "recv_rows", "send_idx", "out", "L", "nrecv", "nsend",
-                 "_counts")
+                 "_counts", "L_idx", "out_idx")
+
+    def L_for(self, M):
+        """``L`` with the values of M (same pattern as the plan's matrix)."""
+        data = M.data[self.L_idx]
+        if self.out is not None:                   # push: received contributions
+            data = np.where(self.L_idx >= 0, data, 1.0)
+        return sp.csr_array((data, self.L.indices, self.L.indptr), shape=self.L.shape)
+
+    def out_for(self, M):
+        """``out`` (push) with the values of M."""
+        return sp.csr_array((M.data[self.out_idx], self.out.indices, self.out.indptr),
+                            shape=self.out.shape)
 
     def counts(self, width: int):
         c = self._counts.get(width)
@@ -149,6 +161,12 @@ class MPINetwork(Network):
         Gossip rounds R per mixing call.
     comm : mpi4py.MPI.Comm or None
         Default ``MPI.COMM_WORLD``.
+    **options
+        ``link_failure``, ``activation``, ``seeds``, ``generator`` of
+        :class:`decopt.network.Network`. With any of them the plans are built once on
+        fixed patterns (the stored matrices with their diagonal, or the generator's
+        support: the complete rank graph for ``random:kout``) and each round only
+        changes the values applied (see :mod:`decopt.links`).
 
     Attributes
     ----------
@@ -158,7 +176,7 @@ class MPINetwork(Network):
         Float64 values this rank sent in ``pull``/``push`` (batch axis included).
     """
 
-    def __init__(self, n, row=None, col=None, rounds=1, comm=None):
+    def __init__(self, n, row=None, col=None, rounds=1, comm=None, **options):
         comm = MPI.COMM_WORLD if comm is None else comm
         self.comm = comm
         self.rank = comm.Get_rank()
@@ -176,14 +194,17 @@ class MPINetwork(Network):
         for side, mats in (("row", row), ("col", col)):
             if mats is not None and not mats:
                 raise ValueError(f"{side} is an empty list; give at least one matrix")
-        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds)
+        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds, **options)
         self.lo, self.hi = lo, hi
         self.floats_sent = 0
         # Every rank must hold the same matrices before any exchange.
-        self.check_agree("mixing matrices", _digest((("row", row), ("col", col)), self.rounds))
+        gen = self.generator
+        self.check_agree("mixing matrices", _digest((("row", row), ("col", col)), self.rounds)
+                         + f"|{self.link_failure!r}|{self.activation!r}|{self.seeds}|"
+                         + (gen.spec if gen is not None else ""))
         owner = np.repeat(np.arange(self.size), np.diff(self.offsets))
         self._graph, self._plans, self._bufs = {}, {}, {}
-        for side, mats in (("row", row), ("col", col)):
+        for side, mats in (("row", self.row), ("col", self.col)):
             if mats is None:
                 continue
             sources, dests, graph = self._dist_graph(mats, owner)
@@ -255,7 +276,8 @@ class MPINetwork(Network):
         p.L = sp.csr_array((M.data[a:b], colmap[M.indices[a:b]],
                             (M.indptr[self.lo:self.hi + 1] - a)),
                            shape=(self.m, self.m + p.nrecv))
-        p.out = None
+        p.L_idx = np.arange(a, b)                   # entries of M behind p.L.data
+        p.out, p.out_idx = None, None
         return p
 
     def _push_plan(self, M, owner, sources, dests):
@@ -268,8 +290,15 @@ class MPINetwork(Network):
         out = cross & (co == self.rank)
         dest_nodes = np.unique(rows[out])
         p.send_rows = self._per_rank(owner[dest_nodes], dests)
+        # CSR built directly (entries of M in CSR order, grouped by destination row) so
+        # that p.out_idx records which entry of M each stored value is
+        e_out = np.flatnonzero(out)
+        r_out = np.searchsorted(dest_nodes, rows[e_out])
+        o = np.argsort(r_out, kind="stable")
+        p.out_idx = e_out[o]
         p.out = sp.csr_array(
-            (M.data[out], (np.searchsorted(dest_nodes, rows[out]), cols[out] - self.lo)),
+            (M.data[p.out_idx], cols[p.out_idx] - self.lo,
+             np.concatenate([[0], np.cumsum(np.bincount(r_out, minlength=len(dest_nodes)))])),
             shape=(len(dest_nodes), self.m))
         p.send_idx = None
         # what I receive: per source rank, one row per node of mine it contributes to
@@ -288,6 +317,8 @@ class MPINetwork(Network):
         p.L = sp.csr_array((np.concatenate([v_own, np.ones(len(key))])[order],
                             np.concatenate([c_own, c_in])[order], indptr),
                            shape=(self.m, self.m + p.nrecv))
+        # entries of M behind p.L.data (-1: a received contribution, weight 1)
+        p.L_idx = np.concatenate([np.flatnonzero(own), -np.ones(len(key), dtype=np.int64)])[order]
         return p
 
     # ------------------------------------------------------------ exchange
@@ -308,6 +339,9 @@ class MPINetwork(Network):
 
     def _mix(self, side, arrays):
         m = self.m
+        seed_cols = None
+        if self.dynamic:
+            arrays, seed_cols = self._batch(arrays)
         shapes = [np.shape(a) for a in arrays]
         for s in shapes:
             if len(s) < 2 or s[-2] != m:
@@ -319,8 +353,7 @@ class MPINetwork(Network):
         width = sum(int(s[-1]) for s in shapes)     # per run, for the counters
         Z = None
         for r in range(self.rounds):
-            M, edges = self._matrices(side, r)      # raises if this side is missing
-            t = (self.step * self.rounds + r) % len(self._plans[side])
+            t, mats, edges = self._round(side, r)   # raises if this side is missing
             p = self._plans[side][t]
             ext, send = self._buffers(side, t, W)
             own = ext[:m]
@@ -336,16 +369,29 @@ class MPINetwork(Network):
                     c += w
             else:
                 own[...] = Z
-            if p.send_idx is not None:              # pull: raw rows
+            if p.send_idx is not None:              # pull: raw rows (dropped ones too)
                 np.take(own, p.send_idx, axis=0, out=send)
-            else:                                   # push: weighted contributions
+            elif mats is None:                      # push: weighted contributions
                 send = np.ascontiguousarray(p.out @ own)
+            elif len(mats) == 1:                    # dropped links contribute zeros
+                send = np.ascontiguousarray(p.out_for(mats[0]) @ own)
+            else:
+                send = np.empty((p.nsend, W))
+                for M, cs in zip(mats, seed_cols):
+                    send[:, cs] = p.out_for(M) @ own[:, cs]
             if self.size > 1 and W > 0:
                 sc, sd, rc, rd = p.counts(W)
                 self._graph[side].Neighbor_alltoallv(
                     [send, (sc, sd), MPI.DOUBLE], [ext[m:], (rc, rd), MPI.DOUBLE])
                 self.floats_sent += p.nsend * W
-            Z = p.L @ ext
+            if mats is None:
+                Z = p.L @ ext
+            elif len(mats) == 1:
+                Z = p.L_for(mats[0]) @ ext
+            else:
+                Z = np.empty((m, W))
+                for M, cs in zip(mats, seed_cols):
+                    Z[:, cs] = p.L_for(M) @ ext[:, cs]
             self._count(edges, width)
         out, c = [], 0
         for s, w in zip(shapes, widths):
