@@ -31,13 +31,23 @@ What the receiver or sender does with a missing message:
   Columns stay stochastic, so ``1^T B' y = 1^T y`` exactly: mass is conserved in every
   round, and the tracking invariant ``1^T Y^k = 1^T g^k`` of Push-Pull and Push-DIGing
   holds under failures (up to round-off). This differs from the running-sum robust
-  push-sum of Hadjicostis, Dominguez-Garcia and Vaidya (IEEE TAC 61(6), 2016), where
-  senders transmit cumulative sums and receivers difference consecutive arrivals, so
-  mass in flight is delivered late rather than kept; that model needs no
-  acknowledgement but keeps per-link state, and its in-flight mass makes
-  ``1^T y`` over the nodes differ from the conserved total until delivery.
+  push-sum of Hadjicostis, Dominguez-Garcia and Vaidya ("Robust distributed average
+  consensus via exchange of running sums", IEEE TAC 2016, doi:10.1109/TAC.2015.2471695),
+  where senders transmit cumulative sums and receivers difference consecutive arrivals,
+  so mass in flight is delivered late rather than kept; that model needs no
+  acknowledgement but keeps per-link state, and its in-flight mass makes ``1^T y`` over
+  the nodes differ from the conserved total until delivery (not implemented here).
   ``vanish=True`` (a negative control only) drops the mass instead: columns then sum to
   less than one and the invariant breaks.
+
+Which methods stay exact with deterministic gradients (measured in
+``tests/communication/test_links_conformance.py``): Push-Pull, AB and Push-DIGing (their
+push side conserves mass; the time-varying theory of Saadatniaki, Xin, Khan,
+arXiv:1810.07393, and of Nedic, Olshevsky, Shi, SIAM J. Optim. 2017, applies). GT,
+Exact-Diffusion, FROST and Pull-Diag-GT do not: a re-normalised W is only
+row-stochastic, and the diagonal correction of Pull-Diag-GT / FROST converges to the
+Perron vector of the first rounds' product while the tracking invariant needs the
+current round's, which changes every round.
 
 Counters count only delivered messages (live off-diagonal links). Under MPI a dropped
 ``pull`` message is still sent (raw rows) and weighted zero by the receiver, and a
