@@ -180,7 +180,9 @@ class Network:
             if a_new.ndim < 2 or a_new.shape[-2] != self.m:
                 out[f] = getattr(new, f)
                 continue
-            mask = masks if a_new.ndim == 3 and len(self.seeds) > 1 else masks[0]
+            # one seed: (m,) mask; several: (S, m), which also gives a field without
+            # the batch axis one (each run has its own sleeping nodes)
+            mask = masks[0] if len(self.seeds) == 1 else masks
             out[f] = np.where(mask[..., None], a_new, a_old)
         return type(new)(**out)
 

@@ -279,3 +279,26 @@ def test_bad_probability_types(prob):
 def test_bad_random_specs(prob, spec, alg, match):
     with pytest.raises(ValueError, match=match):
         decopt.run(alg, prob, spec, steps=1, step_size=0.05)
+
+
+@pytest.mark.parametrize("topo, p, q", [("chords:8", 0.3, 0.7),
+                                        ("random:kout:8,k=2,every=3", 0.2, 1.0)])
+def test_resume_gives_the_same_numbers(prob, tmp_path, topo, p, q):
+    """The draws are keyed by the round counter and iteration, both restored from the
+    checkpoint: an interrupted and resumed run equals an uninterrupted one exactly."""
+    kw = dict(steps=60, step_size=0.05, seed=[1, 2], log_every=10, link_failure=p,
+              activation=q)
+    full = decopt.run("push_pull", prob, topo, **kw)
+    ck = tmp_path / "ck.npz"
+
+    def interrupt(r):
+        if r.step == 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        decopt.run("push_pull", prob, topo, checkpoint=ck, checkpoint_every=10,
+                   callback=interrupt, **kw)
+    resumed = decopt.run("push_pull", prob, topo, checkpoint=ck, checkpoint_every=10,
+                         resume=True, **kw)
+    np.testing.assert_array_equal(resumed.x, full.x)
+    assert resumed.counters == full.counters
