@@ -24,7 +24,12 @@ What the receiver or sender does with a missing message:
 - ``pull`` (row-stochastic A, receiver-weighted): receiver i re-normalises its row over
   what arrived, ``A'[i, j] = A[i, j] / sum_{l live} A[i, l]`` (its own entry always
   "arrives"). Rows stay stochastic; columns and hence the Perron vector change every
-  round (a node whose messages are lost has less influence that round).
+  round (a node whose messages are lost has less influence that round). The network
+  attribute ``pull_rule = "self"`` (not a run option) instead puts the weight of a
+  missing message on the receiver's own entry: with symmetric drops (sleeping nodes)
+  a symmetric doubly stochastic W then stays doubly stochastic, and GT /
+  Exact-Diffusion stay exact under random activation (measured; not under independent
+  link drops, which are asymmetric).
 - ``push`` (column-stochastic B, sender-weighted): the *acknowledged* model. The sender
   learns (an acknowledgement that did not come) that the mass ``B[i, j] y_j`` it meant
   for i was not delivered and keeps it: ``B'[j, j] = B[j, j] + sum_{i dropped} B[i, j]``.
@@ -101,7 +106,7 @@ def awake(seed, k: int, n: int, q: float) -> np.ndarray:
 
 
 def transform(M, side: str, *, p: float, seed, round_index: int, awake_mask=None,
-              vanish: bool = False):
+              vanish: bool = False, pull_rule: str = "renormalise"):
     """The matrix of one gossip round under link failures and activation.
 
     Parameters
@@ -122,6 +127,12 @@ def transform(M, side: str, *, p: float, seed, round_index: int, awake_mask=None
         Nodes awake this iteration (None: all).
     vanish : bool
         Negative control for ``col``: undelivered mass is lost instead of kept.
+    pull_rule : {"renormalise", "self"}
+        ``row`` side: re-normalise over what arrived (default), or put the weight of
+        every missing message on the receiver's own entry (it uses its own value in
+        place of the missing one). Both keep rows stochastic; "self" also keeps a
+        symmetric doubly stochastic W doubly stochastic when drops are symmetric (a
+        sleeping node's links), which is what gradient tracking over W needs.
 
     Returns
     -------
@@ -143,7 +154,12 @@ def transform(M, side: str, *, p: float, seed, round_index: int, awake_mask=None
         live &= awake_mask[rows] & awake_mask[cols]
     diag = rows == cols
     new = np.where(live | diag, data, 0.0)
-    if side == "row":
+    if side == "row" and pull_rule == "self":
+        lost = np.bincount(rows, weights=np.where(off & ~live, data, 0.0), minlength=n)
+        new[diag] += lost[rows[diag]]
+    elif side == "row":
+        if pull_rule != "renormalise":
+            raise ValueError(f"pull_rule must be 'renormalise' or 'self', got {pull_rule!r}")
         if awake_mask is not None:
             new[diag & ~awake_mask[rows]] = 1.0              # sleeping row: e_i
         s = np.bincount(rows, weights=new, minlength=n)

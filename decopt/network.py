@@ -102,6 +102,9 @@ class Network:
         self.generator = generator
         #: negative control only: push drops lose their mass (see decopt.links)
         self.vanish = False
+        #: what a pull receiver does with missing messages: "renormalise" (default) or
+        #: "self" (own value in their place; see decopt.links.transform)
+        self.pull_rule = "renormalise"
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
             side: [int(M.nnz - np.count_nonzero(M.diagonal())) for M in mats]
@@ -219,7 +222,7 @@ class Network:
                 M, e = links.transform(
                     M, side, p=self.link_failure, seed=s, round_index=self.counters.rounds,
                     awake_mask=self.awake(s) if self.activation < 1 else None,
-                    vanish=self.vanish)
+                    vanish=self.vanish, pull_rule=self.pull_rule)
             else:
                 e = links.delivered(M)
             out.append(M)

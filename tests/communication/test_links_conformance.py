@@ -83,7 +83,8 @@ def test_exactness_under_failures(prob, alg, topo, a, p, q, exact):
         assert not err <= BIAS_FLOOR, f"{alg} on {topo} (p={p}, q={q}) became exact: {err:.3g}"
 
 
-def _manual(prob, alg_name, topo, a, steps, *, p=0.0, q=1.0, vanish=False, seed=0):
+def _manual(prob, alg_name, topo, a, steps, *, p=0.0, q=1.0, vanish=False, seed=0,
+            pull_rule="renormalise"):
     """The runner's loop on a LocalNetwork whose ``vanish`` flag can be set; returns the
     states (to check invariants) and the network."""
     alg = decopt.algorithms.make(alg_name, a)
@@ -91,6 +92,7 @@ def _manual(prob, alg_name, topo, a, steps, *, p=0.0, q=1.0, vanish=False, seed=
     net = LocalNetwork(row=mixing.row, col=mixing.col, link_failure=p, activation=q,
                        seeds=[seed], generator=mixing.generator)
     net.vanish = vanish
+    net.pull_rule = pull_rule
     oracle = Oracle(prob, net.nodes, [seed])
     s = alg.init(np.zeros((prob.n, prob.dim)), oracle, net)
     states = [s]
@@ -125,6 +127,34 @@ def test_negative_control_vanishing_push_mass_is_not_exact(prob):
     assert err > BIAS_FLOOR
     good, _ = _manual(prob, "push_pull", "chords:8", 0.05, STEPS, p=0.3)
     assert float(np.max(np.linalg.norm(good[-1].x - prob.x_star, axis=-1))) <= EXACT_TOL
+
+
+# (algorithm, topology, link_failure, activation, exact?) with pull_rule="self": a
+# receiver uses its own value for a missing message. Sleeping nodes remove links in both
+# directions, so a symmetric W stays symmetric doubly stochastic and GT /
+# Exact-Diffusion stay exact; a doubly stochastic but non-symmetric W (exp:8) or
+# independent (asymmetric) link drops break double stochasticity, and the bias returns.
+SELF_ROWS = [
+    ("gt", "uring:8", 0.0, 0.5, True),                   # 3e-16
+    ("exact_diffusion", "uring:8", 0.0, 0.5, True),      # 1e-14
+    ("gt", "exp:8", 0.0, 0.5, False),                    # 0.048
+    ("gt", "uring:8", 0.3, 1.0, False),
+]
+
+
+@pytest.mark.parametrize("alg, topo, p, q, exact", SELF_ROWS,
+                         ids=[f"{r[0]}-{r[1]}-p={r[2]}-q={r[3]}" for r in SELF_ROWS])
+def test_self_pull_rule_keeps_symmetric_w_exact_under_activation(prob, alg, topo, p, q,
+                                                                 exact):
+    states, _ = _manual(prob, alg, topo, 0.1, STEPS, p=p, q=q, pull_rule="self")
+    err = float(np.max(np.linalg.norm(states[-1].x - prob.x_star, axis=-1)))
+    if exact:
+        assert err <= EXACT_TOL
+        # control: the default re-normalising pull makes the same run biased
+        states, _ = _manual(prob, alg, topo, 0.1, STEPS, p=p, q=q)
+        assert float(np.max(np.linalg.norm(states[-1].x - prob.x_star, axis=-1))) > BIAS_FLOOR
+    else:
+        assert err > BIAS_FLOOR
 
 
 def test_sleeping_nodes_keep_their_rows(prob):
@@ -166,6 +196,16 @@ def test_transform_keeps_stochasticity_and_pattern(seed):
     # control: the vanishing push loses mass, so the column check above would fail
     B3, _ = links.transform(B, "col", p=0.4, seed=seed, round_index=7, vanish=True)
     assert B3.sum(axis=0).min() < 1 - 1e-3
+    # pull_rule="self": same drops, rows stochastic, missing weight on the diagonal
+    A4, e4 = links.transform(A, "row", p=0.4, seed=seed, round_index=7, awake_mask=awake,
+                             pull_rule="self")
+    _, e2 = links.transform(A, "row", p=0.4, seed=seed, round_index=7, awake_mask=awake)
+    assert e4 == e2
+    np.testing.assert_allclose(A4.sum(axis=1), 1.0, atol=1e-14)
+    off = ~np.eye(12, dtype=bool)
+    np.testing.assert_array_equal(A4.toarray()[off], A.toarray()[off] * (A2.toarray()[off] > 0))
+    with pytest.raises(ValueError, match="pull_rule must be 'renormalise' or 'self', got 'x'"):
+        links.transform(A, "row", p=0.4, seed=seed, round_index=7, pull_rule="x")
 
 
 def test_drop_rate_and_draws_per_link():
