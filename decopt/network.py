@@ -17,6 +17,12 @@ matrices), gossip round r of iteration k uses matrix number ``(k * R + r) mod pe
 The network, not the algorithm, counts communication: per call it adds R to
 ``counters.rounds``, and per round one message per directed edge (self-loops excluded)
 carrying the packed payload of one run. Metric evaluation (``gather``) is not counted.
+
+Unreliable links, random activation and random time-varying topologies
+(``link_failure=p``, ``activation=q``, a ``generator``) are a per-round transformation
+of the round's matrix computed here in the base class (:meth:`Network._round`, model in
+:mod:`decopt.links`), keyed by the run's seeds through :mod:`decopt.streams`, so both
+backends apply the same matrices; the counters then count delivered messages only.
 """
 
 from __future__ import annotations

@@ -42,6 +42,13 @@ Z of shape (m, W) (a leading batch axis is folded into the columns, as in
   sparse product again). Sums are grouped by rank, so results agree with the local
   backend to round-off (a few ulps), not bit for bit.
 
+With link failures, activation or a random time-varying topology the plans are built
+once on fixed patterns (the stored matrices plus their diagonal, or the generator's
+support, e.g. the complete rank graph for ``random:kout``) and every round only swaps
+the values (``_Plan.L_for`` / ``_Plan.out_for``); a dropped ``pull`` message is still
+sent and weighted zero, a dropped ``push`` contribution is sent as zeros. Batched runs
+with per-seed matrices exchange once and apply each seed's values to its columns.
+
 Communication counters are node-level and identical to the local backend's (one
 message per off-diagonal nonzero per round); :attr:`MPINetwork.floats_sent` counts the
 float64 values this rank actually put on the wire (batch axis included).
