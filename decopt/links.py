@@ -85,11 +85,15 @@ def check_probability(name: str, value, *, low_open: bool, high_open: bool) -> f
 def structured(M) -> sp.csr_array:
     """``M`` as a canonical CSR matrix whose pattern includes the whole diagonal (explicit
     zeros where M has none), so that a transformation only changes values."""
-    M = sp.csr_array(M, dtype=np.float64)
-    n = M.shape[0]
-    M = (M + sp.csr_array((np.zeros(n), (np.arange(n), np.arange(n))), shape=M.shape)).tocsr()
-    M.sort_indices()
-    return M
+    C = sp.coo_array(sp.csr_array(M, dtype=np.float64))
+    n = C.shape[0]
+    i = np.arange(n)
+    out = sp.csr_array((np.concatenate([C.data, np.zeros(n)]),
+                        (np.concatenate([C.row, i]), np.concatenate([C.col, i]))),
+                       shape=C.shape)
+    out.sum_duplicates()           # keeps explicit zeros (unlike M + Z, which prunes)
+    out.sort_indices()
+    return out
 
 
 def delivered(M) -> int:
@@ -139,40 +143,60 @@ def transform(M, side: str, *, p: float, seed, round_index: int, awake_mask=None
     (csr_array, int)
         The transformed matrix (same pattern as M) and the number of delivered messages.
     """
-    n = M.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(M.indptr))
-    cols = M.indices
-    data = M.data
-    off = (rows != cols) & (data != 0)
+    new, count = transform_values(Pattern(M), M.data, side, p=p, seed=seed,
+                                  round_index=round_index, awake_mask=awake_mask,
+                                  vanish=vanish, pull_rule=pull_rule)
+    return sp.csr_array((new, M.indices, M.indptr), shape=M.shape), count
+
+
+class Pattern:
+    """Index arrays of a :func:`structured` sparsity pattern, computed once per pattern
+    (the network keeps one per stored matrix)."""
+
+    def __init__(self, M):
+        n = self.n = M.shape[0]
+        self.rows = np.repeat(np.arange(n), np.diff(M.indptr))
+        self.cols = M.indices.astype(np.int64)
+        self.diag = self.rows == self.cols
+        self.diag_pos = np.flatnonzero(self.diag)            # one per row, in row order
+        if len(self.diag_pos) != n:
+            raise ValueError("the pattern must store every diagonal entry (use structured)")
+        self.link = self.cols * n + self.rows                # link j -> i, sender-major
+
+
+def transform_values(pat: Pattern, data, side: str, *, p: float, seed, round_index: int,
+                     awake_mask=None, vanish: bool = False, pull_rule: str = "renormalise"):
+    """:func:`transform` on the values ``data`` of pattern ``pat``; returns the new values
+    and the number of delivered messages."""
+    n, rows, cols, diag = pat.n, pat.rows, pat.cols, pat.diag
+    off = ~diag & (data != 0)
     live = off.copy()
     if p > 0:
         e = np.flatnonzero(off)
-        key = cols[e].astype(np.int64) * n + rows[e]          # link j -> i, sender-major
-        u = streams.uniform(seed, "link_failure", round_index, key, 1)[:, 0]
+        u = streams.uniform(seed, "link_failure", round_index, pat.link[e], 1)[:, 0]
         live[e[u < p]] = False
     if awake_mask is not None:
         live &= awake_mask[rows] & awake_mask[cols]
-    diag = rows == cols
     new = np.where(live | diag, data, 0.0)
+    lost_mask = off & ~live
     if side == "row" and pull_rule == "self":
-        lost = np.bincount(rows, weights=np.where(off & ~live, data, 0.0), minlength=n)
-        new[diag] += lost[rows[diag]]
+        new[pat.diag_pos] += np.bincount(rows[lost_mask], weights=data[lost_mask],
+                                         minlength=n)
     elif side == "row":
         if pull_rule != "renormalise":
             raise ValueError(f"pull_rule must be 'renormalise' or 'self', got {pull_rule!r}")
         if awake_mask is not None:
-            new[diag & ~awake_mask[rows]] = 1.0              # sleeping row: e_i
+            new[pat.diag_pos[~awake_mask]] = 1.0             # sleeping row: e_i
         s = np.bincount(rows, weights=new, minlength=n)
         empty = s == 0
         if empty.any():                                      # nothing arrived, no self
-            new[diag & empty[rows]] = 1.0                    # weight: keep own value
+            new[pat.diag_pos[empty]] = 1.0                   # weight: keep own value
             s[empty] = 1.0
-        new = new / s[rows]
+        new /= s[rows]
     elif side == "col":
         if not vanish:
-            lost = np.bincount(cols, weights=np.where(off & ~live, data, 0.0), minlength=n)
-            new[diag] += lost[cols[diag]]
+            new[pat.diag_pos] += np.bincount(cols[lost_mask], weights=data[lost_mask],
+                                             minlength=n)
     else:
         raise ValueError(f"side must be one of {SIDES}, got {side!r}")
-    out = sp.csr_array((new, M.indices, M.indptr), shape=M.shape)
-    return out, int(np.count_nonzero(live))
+    return new, int(np.count_nonzero(live))

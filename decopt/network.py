@@ -123,6 +123,15 @@ class Network:
             self.row = None if self.row is None else [links.structured(M) for M in self.row]
             self.col = None if self.col is None else [links.structured(M) for M in self.col]
         self._awake_cache: dict = {}
+        self._patterns: dict = {}
+        self._templates: dict = {}
+        if generator is not None:   # the generator's matrices live on the stored pattern
+            for mats in (self.row, self.col):
+                S = generator.support()
+                if mats is not None and not (np.array_equal(mats[0].indptr, S.indptr) and
+                                             np.array_equal(mats[0].indices, S.indices)):
+                    raise ValueError("the stored matrices of a random topology must be its "
+                                     "support pattern")
 
     # ------------------------------------------------------------------ verbs
     def pull(self, *arrays):
@@ -208,32 +217,46 @@ class Network:
         return mats[j], self._edges[side][j]
 
     def _round(self, side: str, r: int):
-        """Gossip round r of the current call: ``(t, mats, edges)``, with t the index of
-        the stored matrix (and MPI plan), ``mats`` None for the stored matrix unchanged
-        or one matrix per seed (the stored pattern, new values), and ``edges`` the
-        messages delivered (first seed)."""
+        """Gossip round r of the current call: ``(t, values, edges)``, with t the index
+        of the stored matrix (and MPI plan), ``values`` None for the stored matrix
+        unchanged or one data vector per seed on the stored matrix's pattern, and
+        ``edges`` the messages delivered (first seed's links)."""
         M0, edges = self._matrices(side, r)
         mats_all = self.row if side == "row" else self.col
         t_top = self.step * self.rounds + r
         t = 0 if self.generator is not None else t_top % len(mats_all)
         if not self.dynamic:
             return t, None, edges
+        pat = self._patterns.get((side, t))
+        if pat is None:
+            pat = self._patterns[(side, t)] = links.Pattern(mats_all[t])
         out, counts = [], []
         for s in self.seeds:
             if self.generator is not None:
-                M = self.generator.matrix("row" if side == "row" else "column", t_top, s)
+                data = self.generator.matrix("row" if side == "row" else "column",
+                                             t_top, s).data
             else:
-                M = mats_all[t]
+                data = mats_all[t].data
             if self.link_failure > 0 or self.activation < 1:
-                M, e = links.transform(
-                    M, side, p=self.link_failure, seed=s, round_index=self.counters.rounds,
+                data, e = links.transform_values(
+                    pat, data, side, p=self.link_failure, seed=s,
+                    round_index=self.counters.rounds,
                     awake_mask=self.awake(s) if self.activation < 1 else None,
                     vanish=self.vanish, pull_rule=self.pull_rule)
             else:
-                e = links.delivered(M)
-            out.append(M)
+                e = int(np.count_nonzero(data[~pat.diag]))
+            out.append(data)
             counts.append(e)
         return t, out, counts[0]
+
+    def _template(self, side: str, t: int):
+        """A CSR matrix with the pattern of stored matrix t whose ``data`` the dynamic
+        path overwrites before each product (no per-round construction)."""
+        T = self._templates.get((side, t))
+        if T is None:
+            M = (self.row if side == "row" else self.col)[t]
+            T = self._templates[(side, t)] = M.copy()
+        return T
 
     def _batch(self, arrays):
         """Arrays as mixed by a dynamic network: with several seeds every array gets the
@@ -313,15 +336,19 @@ class LocalNetwork(Network):
         Z = blocks[0] if len(blocks) == 1 else np.hstack(blocks)
         width = sum(int(s[-1]) for s in shapes)
         for r in range(self.rounds):
-            t, mats, edges = self._round(side, r)
-            if mats is None:
+            t, values, edges = self._round(side, r)
+            if values is None:
                 Z = (self.row if side == "row" else self.col)[t] @ Z
-            elif len(mats) == 1:
-                Z = mats[0] @ Z
-            else:                        # one matrix per batched run
-                Z = np.array(Z)
-                for M, cs in zip(mats, seed_cols):
-                    Z[:, cs] = M @ Z[:, cs]
+            else:
+                T = self._template(side, t)
+                if len(values) == 1:
+                    T.data = values[0]
+                    Z = T @ Z
+                else:                    # one matrix per batched run
+                    Z = np.array(Z)
+                    for v, cs in zip(values, seed_cols):
+                        T.data = v
+                        Z[:, cs] = T @ Z[:, cs]
             self._count(edges, width)
         out, c = [], 0
         for shape, block in zip(shapes, blocks):

@@ -130,17 +130,19 @@ class _Plan:
     __slots__ = ("send_rows", "recv_rows", "send_idx", "out", "L", "nrecv", "nsend",
                  "_counts", "L_idx", "out_idx")
 
-    def L_for(self, M):
-        """``L`` with the values of M (same pattern as the plan's matrix)."""
-        data = M.data[self.L_idx]
+    def L_for(self, values):
+        """``L`` with the values of the round's matrix (``values`` on the pattern the
+        plan was built on); the plan's own L is overwritten (dynamic path only)."""
+        data = values[self.L_idx]
         if self.out is not None:                   # push: received contributions
-            data = np.where(self.L_idx >= 0, data, 1.0)
-        return sp.csr_array((data, self.L.indices, self.L.indptr), shape=self.L.shape)
+            data[self.L_idx < 0] = 1.0
+        self.L.data = data
+        return self.L
 
-    def out_for(self, M):
-        """``out`` (push) with the values of M."""
-        return sp.csr_array((M.data[self.out_idx], self.out.indices, self.out.indptr),
-                            shape=self.out.shape)
+    def out_for(self, values):
+        """``out`` (push) with the values of the round's matrix (overwritten in place)."""
+        self.out.data = values[self.out_idx]
+        return self.out
 
     def counts(self, width: int):
         c = self._counts.get(width)
@@ -360,7 +362,8 @@ class MPINetwork(Network):
         width = sum(int(s[-1]) for s in shapes)     # per run, for the counters
         Z = None
         for r in range(self.rounds):
-            t, mats, edges = self._round(side, r)   # raises if this side is missing
+            t, mats, edges = self._round(side, r)   # raises if this side is missing;
+            # mats: None or one value vector per seed on plan t's pattern
             p = self._plans[side][t]
             ext, send = self._buffers(side, t, W)
             own = ext[:m]

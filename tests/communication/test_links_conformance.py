@@ -208,6 +208,21 @@ def test_transform_keeps_stochasticity_and_pattern(seed):
         links.transform(A, "row", p=0.4, seed=seed, round_index=7, pull_rule="x")
 
 
+def test_zero_diagonal_matrices_keep_stochasticity():
+    """A matrix without self-loops (the cyclic shift, stochastic on both sides): the
+    pattern gets an explicit zero diagonal, so a sender keeps undelivered mass and a
+    receiver with nothing arriving keeps its own value."""
+    n = 6
+    P = sp.csr_array((np.ones(n), ((np.arange(n) + 1) % n, np.arange(n))), shape=(n, n))
+    S = links.structured(P)
+    assert S.nnz == 2 * n
+    for r in range(20):
+        B, _ = links.transform(S, "col", p=0.5, seed=0, round_index=r)
+        A, _ = links.transform(S, "row", p=0.5, seed=0, round_index=r)
+        np.testing.assert_allclose(B.sum(axis=0), 1.0, atol=1e-15)
+        np.testing.assert_allclose(A.sum(axis=1), 1.0, atol=1e-15)
+
+
 def test_drop_rate_and_draws_per_link():
     """Dropped fraction within 5 binomial standard deviations of p over 200 rounds; the
     decision for link (j, i) does not depend on the other entries of the matrix."""
