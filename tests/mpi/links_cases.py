@@ -29,7 +29,8 @@ def cases() -> list[dict]:
                         link_failure=link_failure, activation=activation, rounds=rounds,
                         noise=noise, seed=seed))
 
-    directed = ("push_pull", "ab", "pull_diag_gt", "frost", "push_diging", "sgp")
+    directed = ("push_pull", "ab", "pull_diag_gt", "pull_diag_gd", "frost", "push_diging",
+                "sgp")
     for alg in directed:
         add(alg, "chords:7", link_failure=0.3)
         add(alg, "chords:7", activation=0.6)
