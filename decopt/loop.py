@@ -219,7 +219,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             while stop is None and k < steps:
                 net.set_step(k)
                 consistent = False
-                state = alg.step(state, oracle, net)
+                state = net.hold_sleeping(state, alg.step(state, oracle, net))
                 k += 1
                 consistent = True
                 if bar is not None:

@@ -39,6 +39,12 @@ message instead of ``64 k``. A compressed message is one gossip round: with R > 
 call must name its round, ``net.pull(q, compressor=op, gossip_round=r)``, which applies
 only round r of this iteration's R rounds (methods that compress every round loop over
 r themselves).
+
+Unreliable links, random activation and random time-varying topologies
+(``link_failure=p``, ``activation=q``, a ``generator``) are a per-round transformation
+of the round's matrix computed here in the base class (:meth:`Network._round`, model in
+:mod:`decopt.links`), keyed by the run's seeds through :mod:`decopt.streams`, so both
+backends apply the same matrices; the counters then count delivered messages only.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import streams
+from . import links
 
 
 @dataclass
@@ -113,12 +120,27 @@ class Network:
     participation : float
         Fraction p in (0, 1] of the nodes sampled per round by :meth:`participants`
         (``ceil(p n)`` of them).
-    seeds : list of int
-        The seeds of the batched runs (one per run); they key the client sampling.
+    link_failure : float
+        Probability p in [0, 1) that a directed link drops in a gossip round
+        (:mod:`decopt.links`: pull re-normalises, push keeps undelivered mass).
+    activation : float
+        Probability q in (0, 1] that a node is awake in an iteration (1: synchronous).
+    seeds : list of int or None
+        The run's seeds, one per batched run (default ``[0]``); they key the client
+        sampling, link failures, activation and random topologies.
+    generator : decopt.dynamic.RandomTopology or None
+        Random time-varying topology: the matrix of topology round t = k R + r is
+        ``generator.matrix(side, t, seed)``; ``row``/``col`` then hold its support.
+
+    Notes
+    -----
+    With link failures, activation or a generator the matrices differ per seed: a
+    batched call then mixes each run's columns with its own matrix (arrays without a
+    batch axis are broadcast to one), and the counters follow the first seed's links.
     """
 
-    def __init__(self, n, nodes, row=None, col=None, rounds=1, participation=1.0,
-                 seeds=(0,)):
+    def __init__(self, n, nodes, row=None, col=None, rounds=1, *, participation=1.0,
+                 link_failure=0.0, activation=1.0, seeds=None, generator=None):
         self.n = int(n)
         self.nodes = np.asarray(nodes, dtype=np.int64)
         self.m = len(self.nodes)
@@ -127,14 +149,39 @@ class Network:
         self.rounds = int(rounds)
         self.step = 0
         self.participation = float(participation)
-        self.seeds = [int(x) for x in seeds]
         self.counters = Counters()
+        self.link_failure = links.check_probability("link_failure", link_failure,
+                                                    low_open=False, high_open=True)
+        self.activation = links.check_probability("activation", activation,
+                                                  low_open=True, high_open=False)
+        self.seeds = [0] if seeds is None else [int(s) for s in seeds]
+        self.generator = generator
+        #: negative control only: push drops lose their mass (see decopt.links)
+        self.vanish = False
+        #: what a pull receiver does with missing messages: "renormalise" (default) or
+        #: "self" (own value in their place; see decopt.links.transform)
+        self.pull_rule = "renormalise"
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
             side: [int(M.nnz - np.count_nonzero(M.diagonal())) for M in mats]
             for side, mats in (("row", self.row), ("col", self.col))
             if mats is not None
         }
+        self.dynamic = (generator is not None or self.link_failure > 0
+                        or self.activation < 1)
+        if self.dynamic:   # fixed patterns with the diagonal: rounds change values only
+            self.row = None if self.row is None else [links.structured(M) for M in self.row]
+            self.col = None if self.col is None else [links.structured(M) for M in self.col]
+        self._awake_cache: dict = {}
+        self._patterns: dict = {}
+        self._templates: dict = {}
+        if generator is not None:   # the generator's matrices live on the stored pattern
+            for mats in (self.row, self.col):
+                S = generator.support()
+                if mats is not None and not (np.array_equal(mats[0].indptr, S.indptr) and
+                                             np.array_equal(mats[0].indices, S.indices)):
+                    raise ValueError("the stored matrices of a random topology must be its "
+                                     "support pattern")
 
     # ------------------------------------------------------------------ verbs
     def pull(self, *arrays, compressor=None, gossip_round=None):
@@ -286,8 +333,52 @@ class Network:
         return v
 
     def own_entries(self, v: np.ndarray) -> np.ndarray:
-        """``[v_i]_i`` for each hosted node i, from rows v of shape (m, n); shape (m,)."""
-        return v[np.arange(self.m), self.nodes]
+        """``[v_i]_i`` for each hosted node i, from rows v of shape (..., m, n); shape
+        (..., m)."""
+        return v[..., np.arange(self.m), self.nodes]
+
+    # ------------------------------------------------------- asynchrony hook
+    def awake(self, seed) -> np.ndarray:
+        """Which of the n nodes are awake in the current iteration for run ``seed``."""
+        key = (self.step, int(seed))
+        a = self._awake_cache.get(key)
+        if a is None:
+            if len(self._awake_cache) > 16:
+                self._awake_cache.clear()
+            a = self._awake_cache[key] = links.awake(seed, self.step, self.n,
+                                                     self.activation)
+        return a
+
+    def hold_sleeping(self, old, new):
+        """The state ``new`` with the rows of this iteration's sleeping nodes taken from
+        ``old`` (the runner calls it after every step; identity when activation = 1).
+
+        A sleeping node neither computes nor communicates: its row and column of every
+        matrix of the iteration are e_i, so no awake node reads it and it reads nobody,
+        and restoring its rows makes the step a no-op for it. Why this keeps the
+        tracking invariant of Push-Pull / Push-DIGing, 1^T Y^k = 1^T g^k: the push
+        matrix B' of the round is column-stochastic (sleeping columns are e_i, awake
+        columns keep the mass they could not deliver), so 1^T B' Y = 1^T Y; in
+        Y+ = B' Y + g+ - g the sleeping row i is restored to y_i = [B' Y]_i and its
+        g_i to the old g_i, i.e. its term g+_i - g_i becomes 0, so
+        1^T Y+ = 1^T Y + 1^T (g+ - g) with the restored g, = 1^T g+. The same argument
+        (restored rows equal the mixed rows) keeps every algorithm's recursion valid
+        for the awake nodes.
+        """
+        if self.activation >= 1.0:
+            return new
+        masks = np.stack([self.awake(s)[self.nodes] for s in self.seeds])   # (S, m)
+        out = {}
+        for f in new._fields:
+            a_new, a_old = np.asarray(getattr(new, f)), np.asarray(getattr(old, f))
+            if a_new.ndim < 2 or a_new.shape[-2] != self.m:
+                out[f] = getattr(new, f)
+                continue
+            # one seed: (m,) mask; several: (S, m), which also gives a field without
+            # the batch axis one (each run has its own sleeping nodes)
+            mask = masks[0] if len(self.seeds) == 1 else masks
+            out[f] = np.where(mask[..., None], a_new, a_old)
+        return type(new)(**out)
 
     # ------------------------------------------------------------- internals
     def _matrices(self, side: str, r: int):
@@ -302,6 +393,73 @@ class Network:
         return mats[j], self._edges[side][j]
 
     _msg_bits = None   # bits of one message of the current call (None: 64 per float)
+
+    def _round(self, side: str, r: int):
+        """Gossip round r of the current call: ``(t, values, edges)``, with t the index
+        of the stored matrix (and MPI plan), ``values`` None for the stored matrix
+        unchanged or one data vector per seed on the stored matrix's pattern, and
+        ``edges`` the messages delivered (first seed's links)."""
+        M0, edges = self._matrices(side, r)
+        mats_all = self.row if side == "row" else self.col
+        t_top = self.step * self.rounds + r
+        t = 0 if self.generator is not None else t_top % len(mats_all)
+        if not self.dynamic:
+            return t, None, edges
+        pat = self._patterns.get((side, t))
+        if pat is None:
+            pat = self._patterns[(side, t)] = links.Pattern(mats_all[t])
+        out, counts = [], []
+        for s in self.seeds:
+            if self.generator is not None:
+                data = self.generator.matrix("row" if side == "row" else "column",
+                                             t_top, s).data
+            else:
+                data = mats_all[t].data
+            if self.link_failure > 0 or self.activation < 1:
+                data, e = links.transform_values(
+                    pat, data, side, p=self.link_failure, seed=s,
+                    round_index=self.counters.rounds,
+                    awake_mask=self.awake(s) if self.activation < 1 else None,
+                    vanish=self.vanish, pull_rule=self.pull_rule)
+            else:
+                e = int(np.count_nonzero(data[~pat.diag]))
+            out.append(data)
+            counts.append(e)
+        return t, out, counts[0]
+
+    def _template(self, side: str, t: int):
+        """A CSR matrix with the pattern of stored matrix t whose ``data`` the dynamic
+        path overwrites before each product (no per-round construction)."""
+        T = self._templates.get((side, t))
+        if T is None:
+            M = (self.row if side == "row" else self.col)[t]
+            T = self._templates[(side, t)] = M.copy()
+        return T
+
+    def _batch(self, arrays):
+        """Arrays as mixed by a dynamic network: with several seeds every array gets the
+        batch axis (broadcast if missing); also the packed column indices of each run."""
+        S = len(self.seeds)
+        arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+        if S > 1:
+            for i, a in enumerate(arrays):
+                if a.ndim == 2:
+                    arrays[i] = np.broadcast_to(a, (S,) + a.shape)
+                elif a.ndim != 3 or a.shape[0] != S:
+                    raise ValueError(f"with {S} batched seeds and per-seed matrices, "
+                                     f"mixed arrays must have shape ({S}, m, k) or (m, k), "
+                                     f"got {a.shape}")
+        cols = [[] for _ in range(S)]
+        c = 0
+        for a in arrays:
+            k = a.shape[-1]
+            if S == 1:
+                cols[0].append(np.arange(c, c + int(np.prod(a.shape[:-2], dtype=int)) * k))
+            else:
+                for s in range(S):
+                    cols[s].append(np.arange(c + s * k, c + (s + 1) * k))
+            c += int(np.prod(a.shape[:-2], dtype=int)) * k
+        return arrays, [np.concatenate(x) for x in cols]
 
     def _count(self, edges: int, width: int) -> None:
         self.counters.rounds += 1

@@ -108,6 +108,13 @@ def _fraction(name, v):
     return v
 
 
+def _probability(low_open, high_open):
+    def check(name, v):
+        from .links import check_probability
+        return check_probability(name, v, low_open=low_open, high_open=high_open)
+    return check
+
+
 def _compression(name, v):
     """A compression spec, checked by parsing it (the operator is built once, when the
     run is resolved); an operator object is kept as it is."""
@@ -148,6 +155,12 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               str, "weight rule for digraphs: uniform or random"),
     RunOption("weight_seed", 0, _int(0), "topology", "--weight-seed", int,
               "seed of the random weight rule"),
+    # unreliable links and asynchrony (issue 15)
+    RunOption("link_failure", 0.0, _probability(False, True), "algorithm",
+              "--link-failure", float,
+              "probability p in [0, 1) that a directed link drops a message in a round"),
+    RunOption("activation", 1.0, _probability(True, False), "algorithm", "--activation",
+              float, "probability q in (0, 1] that a node wakes in an iteration"),
     # compressed communication (issue 15)
     RunOption("compression", None, _compression, "algorithm", "--compression", str,
               "compress the messages of a compressed method: topk:R, randk:R, "

@@ -241,6 +241,14 @@ def resolve_run(algorithm, problem, topology, *, step_size=None, seed=0, x0=None
     elif not isinstance(problem, probs.Problem):
         raise TypeError(f"problem must be a decopt.problems problem or a problem name "
                         f"{sorted(probs.PROBLEMS)}, got {type(problem).__name__} {problem!r}")
+    if getattr(alg, "static_only", False) and (
+            mixing.generator is not None or opts["link_failure"] > 0
+            or opts["activation"] < 1):   # (a periodic list is refused by the method)
+        raise ValueError(
+            f"algorithm {alg_name!r} keeps copies M x_hat of its neighbours' public values, "
+            f"which are wrong once the matrix changes: it needs a static topology, without "
+            f"link failures or random activation (got topology {mixing.description!r}, "
+            f"link_failure={opts['link_failure']}, activation={opts['activation']})")
     if problem.n != mixing.n:
         raise ValueError(f"the problem has n={problem.n} nodes but the topology has "
                          f"{mixing.n}; give both the same number of nodes")
@@ -308,7 +316,8 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
         checkpoint = _check_checkpoint_path(checkpoint)
     problem, alg = r.problem, r.algorithm
     net = make_network(backend, r.mixing, o["rounds"], comm=comm,
-                       participation=o["participation"], seeds=r.seeds)
+                       participation=o["participation"], link_failure=o["link_failure"],
+                       activation=o["activation"], seeds=r.seeds)
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, r.seeds, noise=o["noise"],
                     batch_size=o["batch_size"], samples=o["rounds"], batched=r.batched)

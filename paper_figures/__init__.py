@@ -19,7 +19,8 @@ import importlib
 
 #: Figure names, in the order they are built.
 FIGURES = ("topology_table", "pulldiag_consensus", "pulldiag_gt_speedup", "mg_vs_plain",
-           "push_pull_speedup", "federated", "compression")
+           "push_pull_speedup", "federated", "compression",
+           "link_failures")
 
 
 def figure_module(name: str):

@@ -20,7 +20,7 @@ Array = np.ndarray
 
 def _inv_diag(net, v, g):
     """D_k^{-1} g: each node divides its gradient by its own entry [A^k]_ii."""
-    return g / net.own_entries(v)[:, None]
+    return g / net.own_entries(v)[..., None]
 
 
 class FROSTState(NamedTuple):

@@ -27,28 +27,39 @@ class LocalNetwork(Network):
         Gossip rounds R per mixing call.
     n : int or None
         Number of nodes, needed only without matrices (a server method: ``net.average``).
-    participation : float
-        Fraction of clients a server round samples (see :meth:`Network.participants`).
-    seeds : sequence of int
-        The run seeds (one per batched run), keying per-(seed, round) draws.
+    **options
+        ``participation``, ``link_failure``, ``activation``, ``seeds``, ``generator``:
+        see :class:`decopt.network.Network`.
     """
 
-    def __init__(self, row=None, col=None, rounds=1, n=None, participation=1.0,
-                 seeds=(0,)):
+    def __init__(self, row=None, col=None, rounds=1, n=None, **options):
         mats = row if row is not None else col
         if mats is not None:
             n = mats[0].shape[0]
         elif n is None:
             raise ValueError("LocalNetwork needs a mixing matrix or the number of nodes n")
-        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds,
-                         participation=participation, seeds=seeds)
+        super().__init__(n, np.arange(n), row=row, col=col, rounds=rounds, **options)
 
     def _mix(self, side, arrays):
+        if self.dynamic:       # per-seed matrices: every array gets the batch axis
+            arrays, seed_cols = self._batch(arrays)
         shapes, widths, width = layout("pull" if side == "row" else "push", arrays, self.n)
         Z = pack(arrays, shapes, widths)
+        mats = self.row if side == "row" else self.col
         for r in range(self.rounds):
-            M, edges = self._matrices(side, r)
-            Z = M @ Z
+            t, values, edges = self._round(side, r)
+            if values is None:
+                Z = mats[t] @ Z
+            else:              # the round's values on the stored pattern
+                T = self._template(side, t)
+                if len(values) == 1:
+                    T.data = values[0]
+                    Z = T @ Z
+                else:          # one matrix per batched run
+                    Z = np.array(Z)
+                    for v, cs in zip(values, seed_cols):
+                        T.data = v
+                        Z[:, cs] = T @ Z[:, cs]
             self._count(edges, width)
         return unpack(Z, shapes, widths)
 

@@ -43,6 +43,13 @@ Z of shape (m, W) (a leading batch axis is folded into the columns, as in
   sparse product again). Sums are grouped by rank, so results agree with the local
   backend to round-off (a few ulps), not bit for bit.
 
+With link failures, activation or a random time-varying topology the plans are built
+once on fixed patterns (the stored matrices plus their diagonal, or the generator's
+support, e.g. the complete rank graph for ``random:kout``) and every round only swaps
+the values (``_Plan.L_for`` / ``_Plan.out_for``); a dropped ``pull`` message is still
+sent and weighted zero, a dropped ``push`` contribution is sent as zeros. Batched runs
+with per-seed matrices exchange once and apply each seed's values to its columns.
+
 Communication counters are node-level and identical to the local backend's (one
 message per off-diagonal nonzero per round); :attr:`MPINetwork.floats_sent` counts the
 float64 values this rank actually put on the wire (batch axis included).
@@ -155,7 +162,21 @@ class _Plan:
     """
 
     __slots__ = ("send_rows", "recv_rows", "send_idx", "out", "L", "nrecv", "nsend",
-                 "_counts")
+                 "_counts", "L_idx", "out_idx")
+
+    def L_for(self, values):
+        """``L`` with the values of the round's matrix (``values`` on the pattern the
+        plan was built on); the plan's own L is overwritten (dynamic path only)."""
+        data = values[self.L_idx]
+        if self.out is not None:                   # push: received contributions
+            data[self.L_idx < 0] = 1.0
+        self.L.data = data
+        return self.L
+
+    def out_for(self, values):
+        """``out`` (push) with the values of the round's matrix (overwritten in place)."""
+        self.out.data = values[self.out_idx]
+        return self.out
 
     def counts(self, width: int):
         c = self._counts.get(width)
@@ -183,8 +204,13 @@ class MPINetwork(Network):
         Gossip rounds R per mixing call.
     comm : mpi4py.MPI.Comm or None
         Default ``MPI.COMM_WORLD``.
-    participation, seeds :
-        Client sampling of ``net.average`` (see :class:`decopt.network.Network`).
+    **options
+        ``participation``, ``link_failure``, ``activation``, ``seeds``, ``generator`` of
+        :class:`decopt.network.Network`. With link failures, activation or a generator
+        the plans are built once on fixed patterns (the stored matrices with their
+        diagonal, or the generator's support: the complete rank graph for
+        ``random:kout``) and each round only changes the values applied (see
+        :mod:`decopt.links`).
 
     Attributes
     ----------
@@ -194,8 +220,7 @@ class MPINetwork(Network):
         Float64 values this rank sent in ``pull``/``push`` (batch axis included).
     """
 
-    def __init__(self, n, row=None, col=None, rounds=1, comm=None, participation=1.0,
-                 seeds=(0,)):
+    def __init__(self, n, row=None, col=None, rounds=1, comm=None, **options):
         comm = MPI.COMM_WORLD if comm is None else comm
         self.comm = comm
         self.rank = comm.Get_rank()
@@ -214,15 +239,17 @@ class MPINetwork(Network):
         for side, mats in (("row", row), ("col", col)):
             if mats is not None and not mats:
                 raise ValueError(f"{side} is an empty list; give at least one matrix")
-        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds,
-                         participation=participation, seeds=seeds)
+        super().__init__(n, np.arange(lo, hi), row=row, col=col, rounds=rounds, **options)
         self.lo, self.hi = lo, hi
         self.floats_sent = 0
         # Every rank must hold the same matrices before any exchange.
-        self.check_agree("mixing matrices", _digest((("row", row), ("col", col)), self.rounds))
+        gen = self.generator
+        self.check_agree("mixing matrices", _digest((("row", row), ("col", col)), self.rounds)
+                         + f"|{self.link_failure!r}|{self.activation!r}|{self.seeds}|"
+                         + (gen.spec if gen is not None else ""))
         owner = np.repeat(np.arange(self.size), np.diff(self.offsets))
         self._graph, self._plans, self._bufs = {}, {}, {}
-        for side, mats in (("row", row), ("col", col)):
+        for side, mats in (("row", self.row), ("col", self.col)):
             if mats is None:
                 continue
             sources, dests, graph = self._dist_graph(mats, owner)
@@ -294,7 +321,8 @@ class MPINetwork(Network):
         p.L = sp.csr_array((M.data[a:b], colmap[M.indices[a:b]],
                             (M.indptr[self.lo:self.hi + 1] - a)),
                            shape=(self.m, self.m + p.nrecv))
-        p.out = None
+        p.L_idx = np.arange(a, b)                   # entries of M behind p.L.data
+        p.out, p.out_idx = None, None
         return p
 
     def _push_plan(self, M, owner, sources, dests):
@@ -307,8 +335,15 @@ class MPINetwork(Network):
         out = cross & (co == self.rank)
         dest_nodes = np.unique(rows[out])
         p.send_rows = self._per_rank(owner[dest_nodes], dests)
+        # CSR built directly (entries of M in CSR order, grouped by destination row) so
+        # that p.out_idx records which entry of M each stored value is
+        e_out = np.flatnonzero(out)
+        r_out = np.searchsorted(dest_nodes, rows[e_out])
+        o = np.argsort(r_out, kind="stable")
+        p.out_idx = e_out[o]
         p.out = sp.csr_array(
-            (M.data[out], (np.searchsorted(dest_nodes, rows[out]), cols[out] - self.lo)),
+            (M.data[p.out_idx], cols[p.out_idx] - self.lo,
+             np.concatenate([[0], np.cumsum(np.bincount(r_out, minlength=len(dest_nodes)))])),
             shape=(len(dest_nodes), self.m))
         p.send_idx = None
         # what I receive: per source rank, one row per node of mine it contributes to
@@ -327,6 +362,8 @@ class MPINetwork(Network):
         p.L = sp.csr_array((np.concatenate([v_own, np.ones(len(key))])[order],
                             np.concatenate([c_own, c_in])[order], indptr),
                            shape=(self.m, self.m + p.nrecv))
+        # entries of M behind p.L.data (-1: a received contribution, weight 1)
+        p.L_idx = np.concatenate([np.flatnonzero(own), -np.ones(len(key), dtype=np.int64)])[order]
         return p
 
     # ------------------------------------------------------------ exchange
@@ -347,12 +384,15 @@ class MPINetwork(Network):
 
     def _mix(self, side, arrays):
         m = self.m
+        seed_cols = None
+        if self.dynamic:
+            arrays, seed_cols = self._batch(arrays)
         shapes, widths, width = layout("pull" if side == "row" else "push", arrays, m)
         W = sum(widths)
         Z = None
         for r in range(self.rounds):
-            M, edges = self._matrices(side, r)      # raises if this side is missing
-            t = (self.step * self.rounds + r) % len(self._plans[side])
+            t, mats, edges = self._round(side, r)   # raises if this side is missing;
+            # mats: None or one value vector per seed on plan t's pattern
             p = self._plans[side][t]
             ext, send = self._buffers(side, t, W)
             own = ext[:m]
@@ -360,16 +400,29 @@ class MPINetwork(Network):
                 pack(arrays, shapes, widths, out=own)
             else:
                 own[...] = Z
-            if p.send_idx is not None:              # pull: raw rows
+            if p.send_idx is not None:              # pull: raw rows (dropped ones too)
                 np.take(own, p.send_idx, axis=0, out=send)
-            else:                                   # push: weighted contributions
+            elif mats is None:                      # push: weighted contributions
                 send = np.ascontiguousarray(p.out @ own)
+            elif len(mats) == 1:                    # dropped links contribute zeros
+                send = np.ascontiguousarray(p.out_for(mats[0]) @ own)
+            else:
+                send = np.empty((p.nsend, W))
+                for M, cs in zip(mats, seed_cols):
+                    send[:, cs] = p.out_for(M) @ own[:, cs]
             if self.size > 1 and W > 0:
                 sc, sd, rc, rd = p.counts(W)
                 self._graph[side].Neighbor_alltoallv(
                     [send, (sc, sd), MPI.DOUBLE], [ext[m:], (rc, rd), MPI.DOUBLE])
                 self.floats_sent += p.nsend * W
-            Z = p.L @ ext
+            if mats is None:
+                Z = p.L @ ext
+            elif len(mats) == 1:
+                Z = p.L_for(mats[0]) @ ext
+            else:
+                Z = np.empty((m, W))
+                for M, cs in zip(mats, seed_cols):
+                    Z[:, cs] = p.L_for(M) @ ext[:, cs]
             self._count(edges, width)
         return unpack(Z, shapes, widths)
 

@@ -35,6 +35,8 @@ def make_network(backend, mixing, rounds, comm=None, **network_options):
     """The network for a backend ("local", "mpi", or "auto": mpi when launched by mpiexec
     with more than one process); ``network_options`` (``participation``, ``seeds``, ...)
     go to the network's constructor, the same for both backends."""
+    if getattr(mixing, "generator", None) is not None:   # random time-varying topology
+        network_options["generator"] = mixing.generator
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "auto":

@@ -122,3 +122,16 @@ def test_bad_method_parameters(quad):
         CPP(0.1, memory=2.0)
     with pytest.raises(ValueError, match="unknown compression"):
         CPP(0.1, compression="top5")
+
+
+@pytest.mark.parametrize("extra", [{"link_failure": 0.1}, {"activation": 0.5}])
+@pytest.mark.parametrize("name", ["choco", "cpp"])
+def test_kept_copies_refuse_changing_matrices(quad, name, extra):
+    # CHOCO/CPP keep M x_hat: a matrix that changes every round (drops, sleeping nodes,
+    # random topologies) would make those copies silently wrong
+    topo = "uring:8" if name == "choco" else "exp:8"
+    with pytest.raises(ValueError, match=f"'{name}' keeps copies.*static topology"):
+        decopt.run(name, quad, topo, steps=1, step_size=0.1, **extra)
+    with pytest.raises(ValueError, match="static topology"):
+        decopt.run(name, quad, "random:kout:8,k=2" if name == "cpp" else "pairwise:uring:8",
+                   steps=1, step_size=0.1)
