@@ -74,6 +74,10 @@ class Network:
         self.rounds = int(rounds)
         self.step = 0
         self.counters = Counters()
+        #: Objects with ``on_round(net, side, matrix, bits)``, called after every gossip
+        #: round (see :meth:`_count`); e.g. :class:`decopt.costmodel.SimClock`.
+        self.observers: list = []
+        self._current = (None, None)
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
             side: [int(M.nnz - np.count_nonzero(M.diagonal())) for M in mats]
@@ -118,12 +122,23 @@ class Network:
                 f"this network has no {kind}-stochastic matrix, so net.{verb} is not "
                 f"available; give the run a {kind}-stochastic matrix")
         j = (self.step * self.rounds + r) % len(mats)
+        self._current = (side, mats[j])
         return mats[j], self._edges[side][j]
 
-    def _count(self, edges: int, width: int) -> None:
+    def _count(self, edges: int, width: int, bits=None) -> None:
+        """Count one gossip round over the matrix :meth:`_matrices` just returned, and
+        tell the observers: ``obs.on_round(net, side, matrix, bits)`` with ``side`` in
+        {"row", "col"}, the full receiver-first n x n matrix of the round (the same on
+        every backend and rank) and ``bits`` per message of one run (``64 * width``
+        uncompressed)."""
         self.counters.rounds += 1
         self.counters.messages += edges
         self.counters.floats += edges * width
+        if self.observers:
+            side, M = self._current
+            b = 64 * width if bits is None else bits
+            for obs in self.observers:
+                obs.on_round(self, side, M, b)
 
     def _mix(self, side, arrays):  # pragma: no cover - abstract
         raise NotImplementedError

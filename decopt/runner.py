@@ -157,7 +157,8 @@ def _initial_point(x0, problem, seeds, batched):
 def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.0,
         batch_size=None, rounds=1, backend="local", log_every=10, x0=None, callback=None,
         weights="uniform", weight_seed=0, options=None, progress=False, checkpoint=None,
-        checkpoint_every=None, resume=False, divergence=1e8, comm=None) -> Result:
+        checkpoint_every=None, resume=False, divergence=1e8, comm=None,
+        cost_model=None) -> Result:
     """Run a decentralised algorithm and record its history.
 
     Parameters
@@ -211,6 +212,11 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         non-finite check).
     comm : mpi4py communicator or None
         For ``backend="mpi"`` (default COMM_WORLD).
+    cost_model : str, path, dict, CostModel or None
+        Log ``sim_time``, the simulated wall-clock seconds of the run under a
+        :class:`decopt.costmodel.CostModel` (a profile name such as ``"cluster-1g"``, a
+        TOML profile file, or a dict of fields), at every logged step. The same on every
+        backend.
 
     Returns
     -------
@@ -268,6 +274,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         raise TypeError(f"callback must be callable (or None), got {callback!r}")
     if checkpoint is not None:
         checkpoint = _check_checkpoint_path(checkpoint)
+    from . import costmodel as _cm            # cost (issue 17): sim_time
+    cost_model = _cm.resolve(cost_model)
     try:
         X0 = _initial_point(x0, problem, seeds, batched)
     except MemoryError as e:
@@ -275,6 +283,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
                          f"{problem.name!r} (n={problem.n}, dim={problem.dim}): {e}") from None
 
     net = make_network(backend, mixing, rounds, comm=comm)
+    if cost_model is not None:                # cost (issue 17): the SimClock observer
+        net.observers.append(_cm.SimClock(cost_model, mixing.n, seeds))
     net.check_agree("problem", problem.checksum())
     oracle = Oracle(problem, net.nodes, seeds, noise=noise, batch_size=batch_size,
                     samples=rounds, batched=batched)
@@ -289,6 +299,8 @@ def run(algorithm, problem, topology, *, steps, step_size=None, seed=0, noise=0.
         "rounds": rounds, "backend": type(net).__name__, "log_every": log_every,
         "x0": "given" if x0 is not None else "default",
     }
+    if cost_model is not None:
+        config["cost_model"] = cost_model.as_dict()
     metrics = _Metrics(problem, pi, X0, divergence)
     try:
         return _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config,
@@ -379,6 +391,17 @@ def _step_hint(alg, problem, rounds) -> str:
             f"step{more}")
 
 
+def _sim_time(net, oracle, batched) -> dict:
+    """``{"sim_time": ...}`` when a SimClock observes the network (cost, issue 17)."""
+    from .costmodel import SimClock
+    for obs in net.observers:
+        if isinstance(obs, SimClock):
+            obs.charge(oracle.calls, oracle.samples)
+            t = obs.time()
+            return {"sim_time": t if batched else float(t[0])}
+    return {}
+
+
 def _gather_state(net, state):
     return {f: net.gather(getattr(state, f)) for f in state._fields}
 
@@ -416,6 +439,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             row = {"step": k, **m, "rounds": c.rounds, "messages": c.messages,
                    "floats": c.floats, "grad_evals": oracle.calls * oracle.samples,
                    "time": time.perf_counter() - t0}
+            row.update(_sim_time(net, oracle, batched))
             for key, v in row.items():
                 hist.setdefault(key, []).append(v)
             bad = metrics.divergence(X)
