@@ -429,3 +429,59 @@ def to_toml(model: CostModel, comment: str = "") -> str:
         lines.append("[cost_model.slow_nodes]")
         lines += [f'"{k}" = {v!r}' for k, v in model.slow_nodes.items()]
     return "\n".join(lines) + "\n"
+
+
+# ============================================================================ replay
+def replay(model: CostModel, history: dict, matrices, seeds, samples: int = 1) -> np.ndarray:
+    """sim_time at every logged step of a finished run, from its counters alone.
+
+    For runs whose every gossip round has the same cost structure: every matrix in
+    ``matrices`` (all matrices the run mixed with, both sides, a whole period) has the same
+    number of messages E and the same queue length k (:data:`SERIALIZE` rule). Then,
+    since ``floats = sum over rounds of E * width``, ::
+
+        comm = rounds * (overhead + k * latency) + k * 8 * floats / (E * bandwidth)
+
+    exactly as :class:`SimClock` adds it up round by round (uncompressed payloads), and the
+    compute part is :meth:`SimClock.charge` with ``grad_evals / samples`` calls.
+
+    Parameters
+    ----------
+    history : dict
+        A run's history with ``rounds``, ``floats`` and ``grad_evals`` (one per logged step).
+    matrices : list of matrices
+        Receiver-first: M[i, j] != 0 (i != j) is a message j -> i.
+    seeds : list of int
+        The run's seeds (batched runs: all of them).
+    samples : int
+        Gradient samples per oracle call (``rounds`` R of the run).
+
+    Returns
+    -------
+    ndarray, shape (logged,) for one seed, (logged, runs) for several.
+    """
+    mats = list(matrices)
+    if not mats:
+        raise ValueError("replay needs the run's matrices, got none")
+    shapes = {(int(_offdiag(M)[0].size), _max_degree(M, model.serialize)) for M in mats}
+    if len(shapes) != 1:
+        raise ValueError(f"replay needs rounds of one cost, but the matrices have "
+                         f"(messages, queue length) {sorted(shapes)}; log sim_time with "
+                         f"decopt.run(..., cost_model=...) instead")
+    (E, k), = shapes
+    n = mats[0].shape[0]
+
+    def col(key):
+        v = np.asarray(history[key], dtype=float)
+        return v[:, 0] if v.ndim == 2 else v
+    rounds, floats, evals = col("rounds"), col("floats"), col("grad_evals")
+    comm = np.zeros_like(rounds)
+    if E and k:
+        comm = rounds * (model.overhead + k * model.latency) + \
+            k * 8.0 * floats / (E * model.bandwidth)
+    clock = SimClock(model, n, seeds)
+    out = np.empty((len(rounds), len(clock.seeds)))
+    for i, e in enumerate(evals):
+        clock.charge(int(round(e / samples)), samples)
+        out[i] = comm[i] + clock.compute
+    return out[:, 0] if len(clock.seeds) == 1 else out

@@ -183,3 +183,29 @@ def test_plot_against_sim_time(tmp_path):
 
 def Result_sim(path):
     return np.asarray(decopt.Result.load(path).history["sim_time"], dtype=float)
+
+
+@pytest.mark.parametrize("alg, spec, R", [("push_pull", "exp:16", 1),
+                                          ("push_pull", "onepeer:16", 1),
+                                          ("pull_diag_gt", "kout:16,k=3,seed=2", 3)])
+def test_replay_from_counters_equals_the_clock(alg, spec, R):
+    from decopt.mixing import resolve
+    prob = decopt.problems.quadratic(n=16, dim=3, seed=0)
+    m = cm.PROFILES["cluster-1g"].replace(jitter=0.3, overhead=1e-5)
+    res = decopt.run(alg, prob, spec, steps=30, step_size=0.01, log_every=7, rounds=R,
+                     cost_model=m, seed=[3, 4])
+    mix = resolve(spec, decopt.algorithms.make(alg, 0.1).weights)
+    mats = (mix.row or []) + (mix.col or [])
+    got = cm.replay(m, res.history, mats, [3, 4], samples=R)
+    # closed form vs round-by-round sums of ~100 terms: round-off only (rtol 1e-10)
+    np.testing.assert_allclose(got, res.history["sim_time"], rtol=1e-10)
+    # negative control: the queue length matters (parallel links give less time)
+    wrong = cm.replay(m.replace(serialize="none"), res.history, mats, [3, 4], samples=R)
+    if "onepeer" not in spec:
+        assert not np.allclose(wrong, res.history["sim_time"], rtol=1e-6)
+
+
+def test_replay_refuses_rounds_of_different_cost():
+    M1, M2 = matrix(tp.directed_ring(5)), star_out(5)
+    with pytest.raises(ValueError, match="rounds of one cost"):
+        cm.replay(model(), {"rounds": [1], "floats": [1], "grad_evals": [1]}, [M1, M2], [0])
