@@ -19,7 +19,7 @@ import importlib
 
 #: Figure names, in the order they are built.
 FIGURES = ("topology_table", "pulldiag_consensus", "pulldiag_gt_speedup", "mg_vs_plain",
-           "push_pull_speedup")
+           "push_pull_speedup", "time_to_accuracy")
 
 
 def figure_module(name: str):
