@@ -17,6 +17,12 @@ matrices), gossip round r of iteration k uses matrix number ``(k * R + r) mod pe
 The network, not the algorithm, counts communication: per call it adds R to
 ``counters.rounds``, and per round one message per directed edge (self-loops excluded)
 carrying the packed payload of one run. Metric evaluation (``gather``) is not counted.
+
+Observers (``net.observers``, e.g. :class:`decopt.costmodel.SimClock`) are told about
+every gossip round from one place, the base class's counting code: ``obs.on_round(net,
+side, matrix, bits)`` with the side ("row" for pull, "col" for push), the full
+receiver-first matrix of that round (the same on every backend and rank) and the bits
+per message of one run.
 """
 
 from __future__ import annotations

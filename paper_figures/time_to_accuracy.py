@@ -123,6 +123,7 @@ def plot(data):
                 ax.plot(np.maximum(r["x"][prof][ok], 1e-9), r["rel"][ok], ls,
                         color=COLORS.get(r["family"], "k"), label=lab)
             ax.axhline(ACC, color="k", lw=0.6, ls=":")
+            ax.set_ylim(top=1e2)          # diverging runs leave the panel upwards
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel(f"simulated time (s), profile {prof}")
