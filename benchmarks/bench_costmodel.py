@@ -12,7 +12,7 @@ the directed ring, the exponential graph, the star and the complete graph). For 
 - the profile's network part (latency, bandwidth, round overhead) comes from
   ``--profile`` (written by ``python -m decopt.calibrate``) or, when absent, is measured
   with :func:`decopt.calibrate.calibrate` at the start (``--recalibrate``: again right
-  before every case, so that calibration and run see the same load on a shared machine);
+  before every run, so that calibration and run see the same load on a shared machine);
 - its ``compute`` is measured now for this d (:func:`decopt.calibrate.compute_time`: one
   Push-Pull iteration on one node without communication), because the gradient's cost
   depends on the problem;
@@ -87,8 +87,6 @@ def main(argv=None):
         deg = max(d for _, d in G.out_degree())
         for d in dims:
             prob = decopt.problems.quadratic(n=SIZE, dim=d, seed=0)
-            if args.recalibrate and not args.profile:
-                base, _ = calibrate(COMM, name="measured", repeats=3)
             model = base.replace(compute=compute_time(COMM, "quadratic", d, 3))
             steps = args.steps
             if not steps:   # about 1 s predicted (0.3 s quick)
@@ -96,8 +94,11 @@ def main(argv=None):
                                    backend="mpi", log_every=20, cost_model=model)
                 per = COMM.bcast(probe.history["sim_time"][-1] / 21 if RANK == 0 else None)
                 steps = int(np.clip((0.3 if args.quick else 1.0) / per, 20, 20000))
-            ratios, preds, meas = [], [], []
+            ratios, preds, meas, models = [], [], [], []
             for _ in range(args.repeats):
+                if args.recalibrate and not args.profile:
+                    net, _ = calibrate(COMM, name="measured", repeats=2)
+                    model = net.replace(compute=compute_time(COMM, "quadratic", d, 3))
                 COMM.Barrier()
                 res = decopt.run("push_pull", prob, G, steps=steps, step_size=0.1,
                                  backend="mpi", log_every=steps, cost_model=model)
@@ -107,9 +108,11 @@ def main(argv=None):
                     preds.append(pred)
                     meas.append(wall)
                     ratios.append(pred / wall)
+                    models.append(model)
             if RANK == 0:
                 i = int(np.argsort(ratios)[len(ratios) // 2])
                 rows.append((name, deg, d, steps, preds[i], meas[i], ratios[i]))
+                model = models[i]
                 print(f"{name:<9}{deg:>7}{d:>8}{steps:>7}{model.latency * 1e6:>9.2f}"
                       f"{model.bandwidth / 1e9:>7.3f}{model.overhead * 1e6:>7.1f}"
                       f"{model.compute * 1e6:>11.1f}"

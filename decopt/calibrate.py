@@ -5,7 +5,9 @@ Launch under MPI with at least two ranks::
     mpiexec -n 2 python -m mpi4py -m decopt.calibrate --out profile.toml \\
         [--problem quadratic --dim 10] [--repeats 5]
 
-What is measured (medians over ``--repeats`` blocks; rank 0 writes the profile):
+What is measured (means over ``3 * --repeats`` barrier-started blocks, each timed by its
+slowest rank: the mean, not the median, because a run's time is the sum of its rounds,
+descheduling spikes on a shared machine included; rank 0 writes the profile):
 
 - ``latency`` (alpha): half the round-trip time of a ping-pong of 8-byte messages between
   ranks 0 and 1 (``Send``/``Recv`` on raw buffers);
@@ -20,7 +22,7 @@ What is measured (medians over ``--repeats`` blocks; rank 0 writes the profile):
 - ``compute``: the time of one iteration of ``--algorithm`` (a gradient of ``--problem``
   plus the algorithm's local vector arithmetic) on one node whose ``pull``/``push`` return
   their input (no communication, no mixing), per oracle call; ``--algorithm none`` times
-  the gradient alone (median over ranks and repeats).
+  the gradient alone (mean over repeats, the slowest rank).
 
 The profile is :class:`decopt.costmodel.CostModel` with ``serialize="sender"`` (the rule
 of :mod:`decopt.costmodel`), written as a ``[cost_model]`` TOML table that
@@ -48,14 +50,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--algorithm", default="push_pull",
                    help="algorithm whose local work per oracle call is timed ('none': "
                         "the gradient alone)")
-    p.add_argument("--repeats", type=int, default=5, help="measurement blocks (median)")
+    p.add_argument("--repeats", type=int, default=5, help="measurement blocks (3 x this many; their mean is used)")
     p.add_argument("--big", type=int, default=2**17,
                    help="float64 values of the bandwidth messages")
     return p
 
 
-def _median_block(fn, repeats: int, inner: int, comm) -> float:
-    """Median over ``repeats`` blocks of the per-call time of ``fn`` (``inner`` calls),
+def _block_time(fn, repeats: int, inner: int, comm) -> float:
+    """Mean over ``repeats`` blocks of the per-call time of ``fn`` (``inner`` calls),
     each block started by a barrier; the block time is the max over ranks."""
     out = []
     for _ in range(repeats):
@@ -65,7 +67,7 @@ def _median_block(fn, repeats: int, inner: int, comm) -> float:
             fn()
         dt = (time.perf_counter() - t0) / inner
         out.append(comm.allreduce(dt, op=_max()))
-    return float(np.median(out))
+    return float(np.mean(out))
 
 
 def _max():
@@ -85,7 +87,7 @@ def pingpong(comm, values: int, repeats: int, inner: int) -> float:
         elif rank == 1:
             comm.Recv(buf, source=0, tag=7)
             comm.Send(buf, dest=0, tag=7)
-    return _median_block(once, repeats, inner, comm) / 2.0
+    return _block_time(once, repeats, inner, comm) / 2.0
 
 
 def round_time(comm, repeats: int, inner: int, width: int = 1) -> float:
@@ -100,7 +102,7 @@ def round_time(comm, repeats: int, inner: int, width: int = 1) -> float:
                      shape=(p, p))
     net = MPINetwork(p, row=[A], comm=comm)
     x = np.ones((net.m, width))
-    return _median_block(lambda: net.pull(x), repeats, inner, comm)
+    return _block_time(lambda: net.pull(x), repeats, inner, comm)
 
 
 def compute_time(comm, problem: str, dim: int, repeats: int, algorithm="push_pull") -> float:
@@ -131,7 +133,7 @@ def compute_time(comm, problem: str, dim: int, repeats: int, algorithm="push_pul
         for _ in range(inner):
             once()
         out.append((time.perf_counter() - t0) / max(1, oracle.calls - c0))
-    return float(np.median(comm.allgather(float(np.median(out)))))
+    return float(np.max(comm.allgather(float(np.mean(out)))))
 
 
 class _NoMixing:
@@ -160,7 +162,7 @@ def calibrate(comm, problem="quadratic", dim=10, repeats=5, big=2**17, name="cal
     if comm.Get_size() < 2:
         raise ValueError(f"calibrate needs at least 2 MPI ranks, got {comm.Get_size()}; "
                          f"launch with mpiexec -n 2 python -m mpi4py -m decopt.calibrate")
-    blocks = 3 * repeats        # many short blocks: the median resists load spikes
+    blocks = 3 * repeats
     alpha = pingpong(comm, 1, blocks, 500)
     t_big = pingpong(comm, big, blocks, 10)
     raw_beta = 8.0 * big / max(t_big - alpha, 1e-12)
