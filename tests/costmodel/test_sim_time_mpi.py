@@ -63,3 +63,25 @@ def test_negative_control_rank_local_clock_differs(results, name):
                                local, rtol=RTOL)
     # ... and under MPI it does not: the comparison above can fail
     assert not np.allclose(results[name + "/broken"], local, rtol=1e-6)
+
+
+def test_calibrate_writes_a_loadable_profile(tmp_path):
+    """``python -m decopt.calibrate`` on 2 ranks writes a profile that load() accepts,
+    with positive latency, bandwidth and compute (timing values are not compared: they
+    depend on the machine's load)."""
+    from decopt import costmodel
+    out = tmp_path / "here.toml"
+    rc, stdout, err, _ = launch(2, "-m", "decopt.calibrate", "--out", out, "--repeats", "1",
+                                "--big", "4096", timeout=120)
+    assert rc == 0, err[-3000:]
+    m = costmodel.load(out)
+    assert m.name == "here" and m.serialize == "sender"
+    assert m.latency > 0 and 0 < m.bandwidth < float("inf") and m.compute > 0
+    assert "latency" in stdout
+
+
+def test_calibrate_needs_two_ranks(tmp_path):
+    rc, _, err, _ = launch(1, "-m", "decopt.calibrate", "--out", tmp_path / "x.toml",
+                           timeout=120)
+    assert rc == 2 and "at least 2 MPI ranks" in err
+    assert not (tmp_path / "x.toml").exists()
