@@ -180,7 +180,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
         if root:
             m = metrics(X)
             c = net.counters
-            row = {"step": k, **m, **c.as_dict(),
+            row = {"step": k, **m, **c.as_dict(), **_sim_time(net, oracle, batched),
                    "grad_evals": oracle.calls * oracle.samples,
                    "time": time.perf_counter() - t0}
             for key, v in row.items():
@@ -268,6 +268,20 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                   meta={"ranks": getattr(net, "size", 1)})
 
 
+def _sim_time(net, oracle, batched) -> dict:
+    """``{"sim_time": ...}`` when a SimClock observes the network (issue 17)."""
+    for clock in _clocks(net):
+        clock.charge(oracle.calls, oracle.samples)
+        t = clock.time()
+        return {"sim_time": t if batched else float(t[0])}
+    return {}
+
+
+def _clocks(net):
+    from .costmodel import SimClock
+    return [obs for obs in net.observers if isinstance(obs, SimClock)]
+
+
 def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     """Gathered state, oracle counter, counters and history so far (atomic)."""
     import io
@@ -280,6 +294,8 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
     counts = c.as_dict()
     arrays["meta"] = np.array([k] + list(counts.values()), dtype=np.int64)
     arrays["meta_names"] = np.array(["step"] + list(counts))
+    for clock in _clocks(net)[:1]:    # the simulated clock continues on resume
+        arrays["clock"] = np.concatenate([[clock.comm, clock.calls], clock.compute])
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
     bio = io.BytesIO()
@@ -313,6 +329,10 @@ def _load_checkpoint(path, alg, oracle, net, X0):
     oracle.set_state(oracle_state)
     for name, v in counts.items():
         setattr(net.counters, name, v)
+    for clock in _clocks(net)[:1]:    # undo what the probe's init charged
+        if "clock" in z:
+            clock.comm, clock.calls = float(z["clock"][0]), int(z["clock"][1])
+            clock.compute = np.array(z["clock"][2:], dtype=float)
     if not net.is_root:
         hist = {}
     return state, k, elapsed, hist

@@ -45,6 +45,12 @@ Unreliable links, random activation and random time-varying topologies
 of the round's matrix computed here in the base class (:meth:`Network._round`, model in
 :mod:`decopt.links`), keyed by the run's seeds through :mod:`decopt.streams`, so both
 backends apply the same matrices; the counters then count delivered messages only.
+
+Observers (``net.observers``, e.g. :class:`decopt.costmodel.SimClock`) are told about
+every gossip round from one place, the base class's counting code: ``obs.on_round(net,
+side, matrix, bits)`` with the side ("row" for pull, "col" for push), the full
+receiver-first matrix of that round (the same on every backend and rank) and the bits
+per message of one run.
 """
 
 from __future__ import annotations
@@ -161,6 +167,10 @@ class Network:
         #: what a pull receiver does with missing messages: "renormalise" (default) or
         #: "self" (own value in their place; see decopt.links.transform)
         self.pull_rule = "renormalise"
+        #: Objects with ``on_round(net, side, matrix, bits)``, called after every gossip
+        #: round (see :meth:`_count`); e.g. :class:`decopt.costmodel.SimClock`.
+        self.observers: list = []
+        self._current = (None, None)
         # Off-diagonal nonzeros per matrix: the messages one gossip round sends.
         self._edges = {
             side: [int(M.nnz - np.count_nonzero(M.diagonal())) for M in mats]
@@ -390,6 +400,7 @@ class Network:
                 f"this network has no {kind}-stochastic matrix, so net.{verb} is not "
                 f"available; give the run a {kind}-stochastic matrix")
         j = (self.step * self.rounds + r) % len(mats)
+        self._current = (side, mats[j])
         return mats[j], self._edges[side][j]
 
     _msg_bits = None   # bits of one message of the current call (None: 64 per float)
@@ -425,6 +436,10 @@ class Network:
                 e = int(np.count_nonzero(data[~pat.diag]))
             out.append(data)
             counts.append(e)
+        if self.observers:   # the round's delivered links (first seed), for the clock
+            M = mats_all[t].copy()
+            M.data = out[0]
+            self._current = (side, M)
         return t, out, counts[0]
 
     def _template(self, side: str, t: int):
@@ -462,11 +477,20 @@ class Network:
         return arrays, [np.concatenate(x) for x in cols]
 
     def _count(self, edges: int, width: int) -> None:
+        """Count one gossip round over the matrix of this round, and tell the observers:
+        ``obs.on_round(net, side, matrix, bits)`` with ``side`` in {"row", "col"}, the
+        full receiver-first n x n matrix of the round (the same on every backend and
+        rank; with link failures or activation, the first seed's delivered links) and
+        ``bits`` per message of one run (``64 * width`` uncompressed)."""
         self.counters.rounds += 1
         self.counters.messages += edges
         self.counters.floats += edges * width
         per = 64 * width if self._msg_bits is None else self._msg_bits
         self.counters.bits += edges * per
+        if self.observers:
+            side, M = self._current
+            for obs in self.observers:
+                obs.on_round(self, side, M, per)
 
     def _mix(self, side, arrays):  # pragma: no cover - abstract
         raise NotImplementedError

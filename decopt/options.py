@@ -115,6 +115,15 @@ def _probability(low_open, high_open):
     return check
 
 
+def _cost_model(name, v):
+    """A cost profile (name, TOML path, dict or CostModel) resolved to a CostModel."""
+    from .costmodel import resolve
+    try:
+        return resolve(v)
+    except (TypeError, ValueError) as e:    # name the option, keep the detail
+        raise type(e)(f"{name}: {e}") from None
+
+
 def _compression(name, v):
     """A compression spec, checked by parsing it (the operator is built once, when the
     run is resolved); an operator object is kept as it is."""
@@ -165,6 +174,10 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("compression", None, _compression, "algorithm", "--compression", str,
               "compress the messages of a compressed method: topk:R, randk:R, "
               "randk_biased:R, qsgd:S, sign, fp16, bf16 or none"),
+    # simulated wall-clock (issue 17)
+    RunOption("cost_model", None, _cost_model, "study", "--cost-model", str,
+              "log sim_time under a cost profile: datacenter-10g, cluster-1g, edge, or a "
+              "TOML profile file"),
     # local steps and federated learning (issue 16)
     RunOption("local_steps", None, _int(1), "algorithm", "--local-steps", int,
               "tau >= 1 local gradient steps per communication round (local_dsgd, kgt and "

@@ -1,4 +1,6 @@
-"""Figures from result directories: metric vs communication rounds or gradient evaluations.
+"""Figures from result directories: metric vs communication rounds, gradient evaluations,
+iterations or simulated wall-clock seconds (``x="sim_time"``, for runs made with a
+``cost_model``, see :mod:`decopt.costmodel`).
 
 Every algorithm has one fixed colour and marker (:data:`ALGORITHM_STYLE`) so that quick
 plots and paper figures agree; :func:`style` is the matching rcParams context. Runs that
@@ -60,7 +62,8 @@ RC = {
 }
 
 X_AXES = {"rounds": "communication rounds", "grad_evals": "gradient evaluations per node",
-          "step": "iterations"}
+          "step": "iterations", "sim_time": "simulated time (s)",
+          "bits": "bits sent per run"}
 METRIC_LABELS = {"grad_norm": r"$\|\nabla f(\bar x)\|$",
                  "grad_norm_pi": r"$\|\nabla f(\pi^\top X)\|$",
                  "consensus": r"$\frac{1}{n}\sum_i \|x_i - \bar x\|^2$",
@@ -127,6 +130,10 @@ def load_series(run_dirs, x="rounds", metric="grad_norm"):
     for d in run_dirs:
         res = Result.load(d)
         h = res.history
+        if x not in h:
+            raise ValueError(f"{d}: x axis {x!r} not recorded"
+                             + (" (run it with a cost_model to log sim_time)"
+                                if x == "sim_time" else ""))
         if metric not in h:
             raise ValueError(f"{d}: metric {metric!r} not recorded; available: "
                              f"{sorted(k for k in h if k not in ('step', 'time'))}")

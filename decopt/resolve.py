@@ -92,7 +92,7 @@ class ResolvedRun:
         for k, v in o.items():
             if k not in cfg and k not in ("divergence", "checkpoint_every") and \
                     v != OPTIONS[k].default:
-                cfg[k] = v
+                cfg[k] = _option_value(v)
         if self.mixing.labels is not None:   # labels of a relabelled user graph
             cfg["node_labels"] = self.mixing.labels
         return cfg
@@ -128,6 +128,9 @@ def _initial_point(x0, problem, seeds, batched):
 def _option_value(v):
     """Options as they go into the JSON config (a compression operator as its spec)."""
     from .compression import Compressor
+    from .costmodel import CostModel
+    if isinstance(v, CostModel):
+        return v.as_dict()
     return str(v) if isinstance(v, Compressor) else v
 
 
@@ -319,6 +322,9 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
                        participation=o["participation"], link_failure=o["link_failure"],
                        activation=o["activation"], seeds=r.seeds)
     net.check_agree("problem", problem.checksum())
+    if o["cost_model"] is not None:           # sim_time: a clock observing every round
+        from .costmodel import SimClock
+        net.observers.append(SimClock(o["cost_model"], r.mixing.n, r.seeds))
     oracle = Oracle(problem, net.nodes, r.seeds, noise=o["noise"],
                     batch_size=o["batch_size"], samples=o["rounds"], batched=r.batched)
     pi = pi_weights(r.mixing) if net.is_root else None

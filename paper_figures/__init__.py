@@ -20,7 +20,7 @@ import importlib
 #: Figure names, in the order they are built.
 FIGURES = ("topology_table", "pulldiag_consensus", "pulldiag_gt_speedup", "mg_vs_plain",
            "push_pull_speedup", "federated", "compression",
-           "link_failures")
+           "link_failures", "time_to_accuracy")
 
 
 def figure_module(name: str):

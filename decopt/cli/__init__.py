@@ -56,6 +56,9 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
+        if argv and argv[0] == "calibrate":     # its own parser (decopt.calibrate)
+            from .. import calibrate
+            return calibrate.main(argv[1:])
         if argv and argv[0] == "verify":
             args, rest = parser.parse_known_args(argv)
         else:

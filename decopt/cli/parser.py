@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..plotting import X_AXES
+
 from .._version import __version__
 from ..options import REQUIRED, RUN_OPTIONS
 
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plot", help="a figure from result directories")
     pl.add_argument("dirs", nargs="+", metavar="DIR", help="study or run directories")
-    pl.add_argument("--x", choices=("rounds", "grad_evals", "step"), default="rounds")
+    pl.add_argument("--x", choices=tuple(X_AXES), default="rounds")
     pl.add_argument("--metric", default="grad_norm",
                     help="grad_norm (default), grad_norm_pi, consensus, loss, dist, err_max")
     pl.add_argument("--out", metavar="FILE.png", help="default DIR/<metric>_vs_<x>.png")
@@ -89,4 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="theory vs measurement table")
     v.add_argument("--quick", action="store_true")
+
+    sub.add_parser("calibrate", add_help=False,
+                   help="under mpiexec: measure latency, bandwidth and compute into a cost "
+                        "profile (decopt calibrate --help)")
     return p
