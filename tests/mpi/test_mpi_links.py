@@ -61,7 +61,7 @@ def test_links_mpi_equals_local(nranks, index, results_dir):
     assert bool(z[f"{index}/success"]) == ref.success
     backend_tests._close(z[f"{index}/x"], ref.x, "final iterates")
     counters = dict(zip(("rounds", "messages", "floats"), z[f"{index}/counters"].tolist()))
-    assert counters == ref.counters, "communication counters differ"
+    assert counters == {k: ref.counters[k] for k in counters}, "communication counters differ"
     for key in ref.history:
         if key == "time":
             continue
