@@ -182,6 +182,11 @@ class Problem:
         """Minibatch gradients; ``idx`` (..., m, b) broadcast against ``X[..., 0]``."""
         raise NotImplementedError
 
+    def _loss_and_grads(self, xs, k):
+        """``f`` at the first ``k`` points of ``xs`` (P, d) and ``grad f`` at all P (the
+        metrics of a logged step); subclasses may fuse the two into one data pass."""
+        return self.loss(xs[:k]), self.full_grad(xs)
+
     def _data_arrays(self):
         """Name -> array of every data array defining the problem (for the checksum)."""
         return {}
