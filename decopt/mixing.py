@@ -84,7 +84,7 @@ def _matrix_for(obj, side: str, *, weights: str, seed, cache: dict):
         M = tp.as_matrix(obj)
         _check(M, side)
         return M
-    if isinstance(obj, nx.Graph):
+    if isinstance(obj, (nx.Graph, tp.EdgeList)):
         G = obj if obj.is_directed() else nx.DiGraph(obj)
         if weights == "random":
             if side in ("doubly", "symmetric"):
@@ -121,7 +121,8 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
     if weights not in WEIGHT_RULES:
         raise ValueError(f"weights must be one of {WEIGHT_RULES}, got {weights!r}")
     if isinstance(topology, str):
-        topology = tp.from_spec(topology)
+        # edge arrays, no networkx graph (issue 14: exp:10^6 in seconds, not minutes)
+        topology = tp.edges_from_spec(topology)
     explicit = None
     if isinstance(topology, dict):
         bad = set(topology) - {"row", "column"}

@@ -136,6 +136,17 @@ def from_spec(spec: str):
         For an unknown family, an unknown, repeated, missing or malformed parameter, or a
         value the family rejects; the message lists the families and their parameters.
     """
+    name, values = _parse(spec)
+    func = _TABLE[name][0]
+    try:
+        G = func(**values)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"bad topology spec {spec!r}: {e}") from None
+    return G
+
+
+def _parse(spec: str):
+    """(family name, parameter values) of a spec string, validated."""
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a string such as 'exp:16', got {type(spec).__name__}")
     text = spec.strip()
@@ -184,8 +195,4 @@ def from_spec(spec: str):
                 _fail(spec, f"missing parameter {pname!r} for family {name!r} (expected "
                             f"{_param_text(params)})")
             values[pname] = default
-    try:
-        G = func(**values)
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"bad topology spec {spec!r}: {e}") from None
-    return G
+    return name, values
