@@ -67,6 +67,12 @@ DENSE_MAX_N = 2000
 SLEM_DENSE_MAX_N = 500
 SLEM_FALLBACK_MAX_N = 1000
 SLEM_ARPACK_MAXITER = 1000
+#: Above this n, slem's ARPACK runs with tolerance SLEM_LARGE_TOL, 20 Lanczos/Arnoldi
+#: vectors and at most SLEM_LARGE_MAXITER restarts (a budget of seconds at n = 10^5),
+#: and reports None when it does not converge (beta, an upper bound, is always there).
+SLEM_LARGE_N = 20_000
+SLEM_LARGE_TOL = 1e-8
+SLEM_LARGE_MAXITER = 300
 #: Largest memory theta may use: it multiplies a dense n x n block (two of them alive),
 #: so n = 10^5 would need 149 GiB; above this budget theta raises ValueError.
 THETA_MAX_BYTES = 4 * 2**30
@@ -393,9 +399,15 @@ def _slem_from(M, pi, side: str) -> float:
             return M @ x - one * (pi @ x)
     op = spla.LinearOperator((n, n), matvec=mv, dtype=np.float64)
     v0 = np.random.default_rng(0).standard_normal(n)  # fixed start: deterministic result
+    large = n > SLEM_LARGE_N
+    circ = _circulant(M)
+    if circ is not None:                       # one FFT gives every eigenvalue
+        return float(min(_circulant_moduli(n, *circ)[-2], 1.0))
     try:
-        vals = spla.eigs(op, k=2, which="LM", return_eigenvectors=False, v0=v0, tol=1e-10,
-                         maxiter=SLEM_ARPACK_MAXITER)
+        vals = spla.eigs(op, k=2, which="LM", return_eigenvectors=False, v0=v0,
+                         tol=SLEM_LARGE_TOL if large else 1e-10,
+                         ncv=20 if large else None,
+                         maxiter=SLEM_LARGE_MAXITER if large else SLEM_ARPACK_MAXITER)
     except spla.ArpackNoConvergence:
         if n <= SLEM_FALLBACK_MAX_N:
             return _slem_dense(M)
