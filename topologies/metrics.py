@@ -72,7 +72,7 @@ SLEM_ARPACK_MAXITER = 1000
 #: and reports None when it does not converge (beta, an upper bound, is always there).
 SLEM_LARGE_N = 20_000
 SLEM_LARGE_TOL = 1e-8
-SLEM_LARGE_MAXITER = 300
+SLEM_LARGE_MAXITER = 30
 #: Largest memory theta may use: it multiplies a dense n x n block (two of them alive),
 #: so n = 10^5 would need 149 GiB; above this budget theta raises ValueError.
 THETA_MAX_BYTES = 4 * 2**30
