@@ -82,21 +82,37 @@ def bits(seed, tag, counter, nodes, size) -> np.ndarray:
         return _absorb(h, j)                                     # (m, size)
 
 
+def _bits_many(seeds, tag, counter, nodes, size) -> np.ndarray:
+    """:func:`bits` for several seeds at once, shape (len(seeds), len(nodes), size): the
+    same operations broadcast over a leading seed axis (the same values)."""
+    nodes = np.asarray(nodes, dtype=np.uint64).reshape(1, -1, 1)
+    seeds = np.array([int(s) & 0xFFFFFFFFFFFFFFFF for s in seeds],
+                     dtype=np.uint64).reshape(-1, 1, 1)
+    with np.errstate(over="ignore"):
+        h = _absorb(seeds, _tag(tag))
+        h = _absorb(h, int(counter) & 0xFFFFFFFFFFFFFFFF)
+        h = _absorb(h, nodes)                                    # (S, m, 1)
+        j = np.arange(int(size), dtype=np.uint64).reshape(1, 1, -1)
+        return _absorb(h, j)                                     # (S, m, size)
+
+
+def _to_unit(b):
+    return (b >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
 def uniform(seed, tag, counter, nodes, size) -> np.ndarray:
     """Uniform draws in [0, 1), shape ``(len(nodes), size)``; a list of seeds (batched
-    runs) gives shape ``(len(seeds), len(nodes), size)``."""
+    runs) gives shape ``(len(seeds), len(nodes), size)`` (computed in one vectorised
+    pass, the same values as one call per seed)."""
     if isinstance(seed, (list, tuple)):
-        return np.stack([uniform(s, tag, counter, nodes, size) for s in seed])
-    b = bits(seed, tag, counter, nodes, size)
-    return (b >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return _to_unit(_bits_many(seed, tag, counter, nodes, size))
+    return _to_unit(bits(seed, tag, counter, nodes, size))
 
 
 def normal(seed, tag, counter, nodes, size) -> np.ndarray:
     """Standard normal draws (Box-Muller on two uniform blocks), shapes as :func:`uniform`."""
-    if isinstance(seed, (list, tuple)):
-        return np.stack([normal(s, tag, counter, nodes, size) for s in seed])
     u = uniform(seed, tag, counter, nodes, 2 * int(size))
-    u1, u2 = u[:, 0::2], u[:, 1::2]
+    u1, u2 = u[..., 0::2], u[..., 1::2]
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 

@@ -105,20 +105,18 @@ class LogisticProblem(Problem):
 
     def _loss_and_grads(self, xs, k):
         """``f`` at the first ``k`` points of ``xs`` (P, d) and ``grad f`` at all of them,
-        in one pass over the data (the margins ``z = a_l^T x`` are computed once;
-        ``log(1 + e^{-z}) = log1p(e^{-|z|}) + max(-z, 0)`` and
-        ``sigmoid(-z) = 1 / (1 + e^{z})``, both without overflow)."""
+        in one pass over the data: the margins ``z = a_l^T x`` and ``e = exp(min(z, 700))``
+        are computed once, ``sigmoid(-z) = 1 / (1 + e)`` and
+        ``log(1 + e^{-z}) = log1p(e) - min(z, 700)`` (exact to rounding in absolute terms;
+        the clip only avoids overflow, where both are below 1e-300)."""
         def kernel(F, w, z):
-            t = np.abs(z[:, :k])
-            np.negative(t, out=t)
-            np.exp(t, out=t)
-            loss = np.log1p(t, out=t)
-            loss += np.maximum(-z[:, :k], 0.0)
-            with np.errstate(over="ignore"):
-                q = np.exp(z)
-            q += 1.0
-            np.divide(w, q, out=q)                                # w * sigmoid(-z)
-            return np.concatenate([w[:, 0] @ loss, (F.T @ q).reshape(-1)])
+            zc = np.minimum(z, 700.0)
+            e = np.exp(zc)
+            loss = np.log1p(e[:, :k])
+            loss -= zc[:, :k]
+            e += 1.0
+            np.divide(w, e, out=e)                                # w * sigmoid(-z)
+            return np.concatenate([w[:, 0] @ loss, (F.T @ e).reshape(-1)])
         acc = self._global_sums(xs, kernel)
         loss = acc[:k] / self.n + _reg_value(self.rho, xs[:k])
         g = -acc[k:].reshape(self.dim, -1).T / self.n + _reg_grad(self.rho, xs)

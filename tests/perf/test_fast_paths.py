@@ -88,14 +88,20 @@ def test_block_streams_placement_free():
                   streams.block_uniform([3, 9], "minibatch", 6, np.arange(n), 7),
                   streams.block_uniform([3, 9], "compression", 5, np.arange(n), 7)):
         assert not np.any(other[0] == full[0])
+    # the seed-vectorised hashed streams give the values of one call per seed
+    many = streams.uniform([3, 11], "minibatch", 4, [5, 900], 9)
+    for k, sd in enumerate([3, 11]):
+        assert np.array_equal(many[k], streams.uniform(sd, "minibatch", 4, [5, 900], 9))
+        assert np.array_equal(streams.normal([3, 11], "compression", 1, [2], 5)[k],
+                              streams.normal(sd, "compression", 1, [2], 5))
     u = streams.block_uniform(0, "minibatch", 0, np.arange(2000), 500)
     assert abs(u.mean() - 0.5) < 5e-3 and 0.0 <= u.min() and u.max() < 1.0
 
 
-@pytest.mark.parametrize("noise,batch", [(0.5, None), (0.0, 7), (0.3, 7)])
+@pytest.mark.parametrize("noise,batch", [(0.5, None), (0.0, 7), (0.3, 7), (0.0, 70)])
 def test_oracle_rows_independent_of_hosted_nodes(noise, batch):
     n = 600
-    prob = decopt.problems.logistic(n=n, dim=3, samples_per_node=12, seed=0)
+    prob = decopt.problems.logistic(n=n, dim=3, samples_per_node=90, seed=0)
     X = np.random.default_rng(0).standard_normal((2, n, 3))
     full = Oracle(prob, np.arange(n), [1, 2], noise=noise, batch_size=batch, batched=True)
     ref = [full.grad(X) for _ in range(2)]
