@@ -1,7 +1,7 @@
 """MPI backend benchmark: decopt vs a bare mpi4py loop vs pickled point-to-point.
 
     mpiexec -n 2 python -m mpi4py benchmarks/bench_mpi.py
-    mpiexec -n 4 python -m mpi4py benchmarks/bench_mpi.py [--quick] [--sizes 64x100,256x100]
+    mpiexec -n 4 python -m mpi4py benchmarks/bench_mpi.py [--quick] [--sizes 64x100,256x100,1024x100]
 
 For push_pull and pull_diag_gt on the static exponential graph (uniform weights) and a
 quadratic problem, four implementations of the same recursion run the same number of
@@ -354,7 +354,7 @@ def bench(n, d, steps, reps, pickled_steps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="64x100,256x100",
+    ap.add_argument("--sizes", default="64x100,256x100,1024x100",
                     help="comma-separated NxD (nodes x dimension)")
     ap.add_argument("--steps", type=int, default=100, help="iterations per timing")
     ap.add_argument("--reps", type=int, default=9, help="timed repetitions (best is reported)")

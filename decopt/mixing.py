@@ -157,7 +157,7 @@ def _matrix_for(obj, side: str, *, weights: str, seed, cache: dict):
         M = tp.as_matrix(obj)
         _check(M, side)
         return M
-    if isinstance(obj, nx.Graph):
+    if isinstance(obj, (nx.Graph, tp.EdgeList)):
         G = obj if obj.is_directed() else nx.DiGraph(obj)
         if weights == "random":
             if side in ("doubly", "symmetric"):
@@ -206,7 +206,11 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
         return _resolve_random(topology, need)
     spec = topology if isinstance(topology, str) else None
     if spec is not None:
-        topology = tp.from_spec(spec)
+        # the large families as edge arrays, no networkx graph (exp:10^6 in seconds,
+        # not minutes); the others (file: edge lists with their labels, ...) as graphs
+        from topologies.fast import DIRECT
+        family = spec.split(":", 1)[0].strip()
+        topology = tp.edges_from_spec(spec) if family in DIRECT else tp.from_spec(spec)
     explicit = None
     if isinstance(topology, dict):
         bad = set(topology) - {"row", "column"}

@@ -330,7 +330,8 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
     pi = pi_weights(r.mixing) if net.is_root else None
     config = r.config()
     config["backend"] = type(net).__name__
-    metrics = _Metrics(problem, pi, r.x0, o["divergence"])
+    metrics = _Metrics(problem, pi, r.x0, o["divergence"],
+                       fairness=alg.weights == "server")
     try:
         res = _loop(alg, oracle, net, r.x0, o["steps"], o["log_every"], callback, metrics,
                     config, progress, checkpoint, o["checkpoint_every"], resume, r.batched)

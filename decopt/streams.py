@@ -36,7 +36,13 @@ TAGS = {
     "pairwise": 5,
     "topology": 6,
     "compute_time": 7,
+    "minibatch": 8,
+    "gradient_noise": 9,
 }
+
+#: Nodes per stream of the blocked draws (:func:`block_uniform`, :func:`block_normal`).
+#: Part of the definition of the numbers: changing it changes every blocked draw.
+BLOCK = 256
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -76,21 +82,37 @@ def bits(seed, tag, counter, nodes, size) -> np.ndarray:
         return _absorb(h, j)                                     # (m, size)
 
 
+def _bits_many(seeds, tag, counter, nodes, size) -> np.ndarray:
+    """:func:`bits` for several seeds at once, shape (len(seeds), len(nodes), size): the
+    same operations broadcast over a leading seed axis (the same values)."""
+    nodes = np.asarray(nodes, dtype=np.uint64).reshape(1, -1, 1)
+    seeds = np.array([int(s) & 0xFFFFFFFFFFFFFFFF for s in seeds],
+                     dtype=np.uint64).reshape(-1, 1, 1)
+    with np.errstate(over="ignore"):
+        h = _absorb(seeds, _tag(tag))
+        h = _absorb(h, int(counter) & 0xFFFFFFFFFFFFFFFF)
+        h = _absorb(h, nodes)                                    # (S, m, 1)
+        j = np.arange(int(size), dtype=np.uint64).reshape(1, 1, -1)
+        return _absorb(h, j)                                     # (S, m, size)
+
+
+def _to_unit(b):
+    return (b >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
 def uniform(seed, tag, counter, nodes, size) -> np.ndarray:
     """Uniform draws in [0, 1), shape ``(len(nodes), size)``; a list of seeds (batched
-    runs) gives shape ``(len(seeds), len(nodes), size)``."""
+    runs) gives shape ``(len(seeds), len(nodes), size)`` (computed in one vectorised
+    pass, the same values as one call per seed)."""
     if isinstance(seed, (list, tuple)):
-        return np.stack([uniform(s, tag, counter, nodes, size) for s in seed])
-    b = bits(seed, tag, counter, nodes, size)
-    return (b >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return _to_unit(_bits_many(seed, tag, counter, nodes, size))
+    return _to_unit(bits(seed, tag, counter, nodes, size))
 
 
 def normal(seed, tag, counter, nodes, size) -> np.ndarray:
     """Standard normal draws (Box-Muller on two uniform blocks), shapes as :func:`uniform`."""
-    if isinstance(seed, (list, tuple)):
-        return np.stack([normal(s, tag, counter, nodes, size) for s in seed])
     u = uniform(seed, tag, counter, nodes, 2 * int(size))
-    u1, u2 = u[:, 0::2], u[:, 1::2]
+    u1, u2 = u[..., 0::2], u[..., 1::2]
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
@@ -104,3 +126,57 @@ def subset(seed, tag, counter, nodes, d, k) -> np.ndarray:
     u = uniform(seed, tag, counter, nodes, d)
     return np.sort(np.argpartition(u, k - 1, axis=1)[:, :k] if 0 < k < d else
                    np.argsort(u, axis=1)[:, :k], axis=1)
+
+
+# ------------------------------------------------------------------ blocked draws
+def _blocked(seed, tag, counter, nodes, size, fill):
+    """Rows ``nodes`` of per-block streams: block ``c`` (nodes ``c*BLOCK .. c*BLOCK+255``)
+    draws from ``PCG64(SeedSequence([seed, tag, c, counter]))`` and node ``c*BLOCK + r``
+    gets values ``r*size .. (r+1)*size - 1`` of that block's stream. A stream is filled
+    sequentially, so these values do not depend on how many rows are drawn after them:
+    a process draws only up to its last hosted row of each block."""
+    seeds = seed if isinstance(seed, (list, tuple)) else [seed]
+    nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    size = int(size)
+    t = _tag(tag)
+    counter = int(counter)
+    out = np.empty((len(seeds), len(nodes), size))
+    if len(nodes) and size:
+        blocks = nodes // BLOCK
+        contiguous = bool((np.diff(nodes) == 1).all())
+        for c in np.unique(blocks):
+            pos = np.flatnonzero(blocks == c)
+            local = nodes[pos] - c * BLOCK
+            rows = int(local.max()) + 1
+            for k, s in enumerate(seeds):
+                g = np.random.Generator(np.random.PCG64(
+                    np.random.SeedSequence([int(s), t, int(c), counter])))
+                if contiguous and local[0] == 0:     # the block's prefix: fill in place
+                    fill(g, out[k, pos[0]:pos[0] + rows])
+                else:
+                    buf = np.empty((rows, size))
+                    fill(g, buf)
+                    out[k, pos] = buf[local]
+    return out if isinstance(seed, (list, tuple)) else out[0]
+
+
+def block_uniform(seed, tag, counter, nodes, size) -> np.ndarray:
+    """Uniform draws in [0, 1) from one counter-keyed stream per block of :data:`BLOCK`
+    nodes: shape ``(len(nodes), size)``, or ``(len(seeds), len(nodes), size)`` for a
+    list of seeds.
+
+    Node i's values are a pure function of (seed, tag, counter, i, size), never of the
+    other nodes asked for, so any placement of nodes on processes gives the same rows
+    (like :func:`uniform`); the stream of block ``c`` is numpy's PCG64 seeded by
+    ``SeedSequence([seed, tag, c, counter])``. About 3x faster than :func:`uniform` for
+    large draws (one generator per block instead of a hash per value). The values differ
+    from :func:`uniform`'s.
+    """
+    return _blocked(seed, tag, counter, nodes, size, lambda g, a: g.random(out=a))
+
+
+def block_normal(seed, tag, counter, nodes, size) -> np.ndarray:
+    """Standard normal draws from the blocked streams of :func:`block_uniform` (numpy's
+    ziggurat sampler); shapes and placement-independence as there."""
+    return _blocked(seed, tag, counter, nodes, size,
+                    lambda g, a: g.standard_normal(out=a))

@@ -28,6 +28,7 @@ from .families import (complete, directed_ring, erdos_renyi, exponential, from_d
 from .files import from_file
 from .metrics import (beta, describe, is_primitive, kappa, lemma7_threshold, mg_rounds,
                       perron_vector, slem, theta)
+from .fast import CirculantMatrix, EdgeList, edges_from_spec
 from .spec import FAMILIES, from_spec, spec_help
 from .weights import (column_stochastic, default_weights, lazy, metropolis,
                       random_integer_weights, row_stochastic)
@@ -39,7 +40,7 @@ __all__ = [
     "complete", "erdos_renyi", "random_k_out", "random_geometric", "nearest_neighbour",
     "from_edges", "from_digraph", "from_file",
     # specs
-    "from_spec", "FAMILIES", "spec_help",
+    "from_spec", "FAMILIES", "spec_help", "edges_from_spec", "EdgeList", "CirculantMatrix",
     # weights
     "row_stochastic", "column_stochastic", "random_integer_weights", "metropolis", "lazy",
     "default_weights",

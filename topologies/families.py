@@ -567,7 +567,7 @@ def erdos_renyi(n, p, seed=None, *, max_tries: int = MAX_TRIES) -> nx.DiGraph:
              f"{math.log(n) / n:.3g})")
 
 
-def random_k_out(n, k, seed=None, *, max_tries: int = MAX_TRIES) -> nx.DiGraph:
+def random_k_out(n, k, seed=None, *, max_tries: int = MAX_TRIES, graph: bool = True):
     """Random k-out digraph: each node sends to k distinct uniformly chosen other nodes.
 
     Edge j -> i means j can send to i. Mixing matrices are receiver-first: M[i, j] > 0 only
@@ -584,10 +584,13 @@ def random_k_out(n, k, seed=None, *, max_tries: int = MAX_TRIES) -> nx.DiGraph:
         Out-degree, 1 <= k <= n-1 (ignored for n = 1, the single node).
     seed : int, numpy.random.Generator or None
     max_tries : int
+    graph : bool, default True
+        False returns the same digraph as a :class:`topologies.fast.EdgeList` (edge
+        arrays, no networkx objects: much faster and smaller for large n).
 
     Returns
     -------
-    networkx.DiGraph
+    networkx.DiGraph (or EdgeList)
 
     Raises
     ------
@@ -606,6 +609,9 @@ def random_k_out(n, k, seed=None, *, max_tries: int = MAX_TRIES) -> nx.DiGraph:
             others = rng.choice(n - 1, size=k, replace=False)
             dst[i * k:(i + 1) * k] = others + (others >= i)  # skip i itself
         if _strong(n, src, dst):
+            if not graph:
+                from .fast import EdgeList
+                return EdgeList(n, src, dst, "random_k_out", {"n": n, "k": k}, spec)
             return _digraph(n, src, dst, "random_k_out", {"n": n, "k": k}, spec)
     _give_up("random_k_out", f"n={n}, k={k}", max_tries, "increase k")
 

@@ -67,6 +67,15 @@ DENSE_MAX_N = 2000
 SLEM_DENSE_MAX_N = 500
 SLEM_FALLBACK_MAX_N = 1000
 SLEM_ARPACK_MAXITER = 1000
+#: Above this n, slem's ARPACK runs with tolerance SLEM_LARGE_TOL, 20 Lanczos/Arnoldi
+#: vectors and at most SLEM_LARGE_MAXITER restarts (a budget of seconds at n = 10^5),
+#: and reports None when it does not converge (beta, an upper bound, is always there).
+SLEM_LARGE_N = 20_000
+SLEM_LARGE_TOL = 1e-8
+SLEM_LARGE_MAXITER = 30
+#: Largest memory theta may use: it multiplies a dense n x n block (two of them alive),
+#: so n = 10^5 would need 149 GiB; above this budget theta raises ValueError.
+THETA_MAX_BYTES = 4 * 2**30
 #: Power-iteration budget (matrix-vector products) before the sparse LU fallback.
 POWER_MAXITER = 3000
 #: Target accuracy (1-norm) of the Perron vector from power iteration.
@@ -81,7 +90,9 @@ def _stochastic(M, side: str):
     """(csr matrix, side) for a matrix or a digraph, checked ``side``-stochastic."""
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, got {side!r}")
-    if isinstance(M, nx.Graph):
+    if isinstance(M, str) or _is_edgelist(M):
+        M = default_weights(M, side)
+    elif isinstance(M, nx.Graph):
         G = M if M.is_directed() else nx.DiGraph(M)
         M = default_weights(G, side)
     elif isinstance(M, (list, tuple)):
@@ -90,6 +101,41 @@ def _stochastic(M, side: str):
             "(a time-varying topology); describe() accepts lists (metrics of the product "
             "over one period)")
     return check_stochastic(M, side=side)
+
+
+def _is_edgelist(M) -> bool:
+    from .fast import EdgeList
+    return isinstance(M, EdgeList)
+
+
+def _circulant(M):
+    """(shifts, weights) when the csr matrix M is circulant (M[i, (i - s) mod n] = w_s
+    for every i), else None. O(nnz)."""
+    n = M.shape[0]
+    shifts = getattr(M, "circulant_shifts", None)
+    if shifts is not None:
+        return np.asarray(shifts), np.asarray(M.circulant_weights)
+    counts = np.diff(M.indptr)
+    if n < 3 or M.nnz == 0 or not (counts == counts[0]).all():
+        return None
+    k = int(counts[0])
+    sh = (np.arange(n)[:, None] - M.indices.reshape(n, k).astype(np.int64)) % n
+    order = np.argsort(sh, axis=1, kind="stable")
+    sh = np.take_along_axis(sh, order, axis=1)
+    w = np.take_along_axis(M.data.reshape(n, k), order, axis=1)
+    if (sh == sh[0]).all() and (w == w[0]).all():
+        return sh[0], w[0]
+    return None
+
+
+def _circulant_moduli(n, shifts, weights):
+    """Moduli of the eigenvalues of a circulant matrix (one FFT of its first column),
+    sorted ascending; the largest is 1 for a stochastic one."""
+    c = np.zeros(n)
+    np.add.at(c, np.asarray(shifts) % n, weights)
+    ev = np.abs(np.fft.fft(c))
+    ev.sort()
+    return ev
 
 
 # --------------------------------------------------------------------------- Perron
@@ -353,9 +399,15 @@ def _slem_from(M, pi, side: str) -> float:
             return M @ x - one * (pi @ x)
     op = spla.LinearOperator((n, n), matvec=mv, dtype=np.float64)
     v0 = np.random.default_rng(0).standard_normal(n)  # fixed start: deterministic result
+    large = n > SLEM_LARGE_N
+    circ = _circulant(M)
+    if circ is not None:                       # one FFT gives every eigenvalue
+        return float(min(_circulant_moduli(n, *circ)[-2], 1.0))
     try:
-        vals = spla.eigs(op, k=2, which="LM", return_eigenvectors=False, v0=v0, tol=1e-10,
-                         maxiter=SLEM_ARPACK_MAXITER)
+        vals = spla.eigs(op, k=2, which="LM", return_eigenvectors=False, v0=v0,
+                         tol=SLEM_LARGE_TOL if large else 1e-10,
+                         ncv=20 if large else None,
+                         maxiter=SLEM_LARGE_MAXITER if large else SLEM_ARPACK_MAXITER)
     except spla.ArpackNoConvergence:
         if n <= SLEM_FALLBACK_MAX_N:
             return _slem_dense(M)
@@ -420,7 +472,8 @@ def theta(M, horizon: int | None = None) -> float:
     least 1/min_i pi_i. This function returns the maximum over the finite horizon
     (default min(4n, 200)); it is ``inf`` when some [M^k]_ii is 0 (a node without
     self-loop). Costs horizon sparse-times-dense products on an n x n array (O(n^2)
-    memory).
+    memory): sizes needing more than ``THETA_MAX_BYTES`` (4 GiB, n > 16384) raise
+    ValueError.
 
     Parameters
     ----------
@@ -437,12 +490,22 @@ def theta(M, horizon: int | None = None) -> float:
     .. [LCLY25] arXiv:2506.04600 (theta_A; the skewed ring of n = 32 has
        min_k min_i [A^k]_ii = 3.9e-10 at k = 32).
     """
-    if isinstance(M, nx.Graph):
+    if isinstance(M, str) or _is_edgelist(M):
+        M = default_weights(M, "row")
+    elif isinstance(M, nx.Graph):
         M = default_weights(M if M.is_directed() else nx.DiGraph(M), "row")
     M = as_matrix(M)
     n = M.shape[0]
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"theta needs a square matrix, got {M.shape[0]} x {M.shape[1]}")
+    need = 2 * 8 * n * n
+    if need > THETA_MAX_BYTES:
+        raise ValueError(
+            f"theta of an n x n matrix with n = {n} needs two dense n x n float64 arrays "
+            f"({need / 2**30:.1f} GiB), more than topologies.metrics.THETA_MAX_BYTES = "
+            f"{THETA_MAX_BYTES / 2**30:.1f} GiB; expected n <= "
+            f"{int(math.isqrt(THETA_MAX_BYTES // 16))} (lemma7_threshold bounds the "
+            "transient without theta)")
     if M.nnz and M.data.min() < 0:
         raise ValueError("theta needs a non-negative matrix, got a negative entry")
     horizon = default_theta_horizon(n) if horizon is None else as_int(horizon, "horizon",
@@ -642,14 +705,26 @@ def describe(M, side: str = "row", *, horizon: int | None = None) -> dict:
         out["theta_horizon"] = h
     if not out["strongly_connected"]:
         return out
-    P = M if sd == "row" else sp.csr_array(M.T)
-    pi = _stationary(P)
-    k = float(pi.max() / pi.min())
-    b = _beta_from(M, pi, sd, "auto")
-    try:
-        s = _slem_from(M, pi, sd)
-    except ValueError:  # ARPACK failure for large ring-like graphs
-        s = None
+    circ = _circulant(M) if n > SLEM_DENSE_MAX_N else None
+    if circ is not None:
+        # circulant: normal, pi = 1/n, beta = slem = second eigenvalue modulus (one FFT)
+        pi = np.full(n, 1.0 / n)
+        k = 1.0
+        s = float(min(_circulant_moduli(n, *circ)[-2], 1.0))
+        if n > DENSE_MAX_N:
+            b = s
+            out["beta_method"] = "circulant"
+        else:
+            b = _beta_from(M, pi, sd, "auto")
+    else:
+        P = M if sd == "row" else sp.csr_array(M.T)
+        pi = _stationary(P)
+        k = float(pi.max() / pi.min())
+        b = _beta_from(M, pi, sd, "auto")
+        try:
+            s = _slem_from(M, pi, sd)
+        except ValueError:  # ARPACK failure for large ring-like graphs
+            s = None
     out.update(pi=[float(x) for x in pi], pi_min=float(pi.min()), pi_max=float(pi.max()),
                kappa=k, beta=b, slem=s, spectral_gap=1.0 - b)
     if b < 1.0:

@@ -143,17 +143,28 @@ def from_spec(spec: str):
         For an unknown family, an unknown, repeated, missing or malformed parameter, or a
         value the family rejects; the message lists the families and their parameters.
     """
-    if not isinstance(spec, str):
-        raise TypeError(f"spec must be a string such as 'exp:16', got {type(spec).__name__}")
-    text = spec.strip()
-    if text[:5].lower() == "file:":
-        path = text[5:].strip()
+    if isinstance(spec, str) and spec.strip()[:5].lower() == "file:":
+        path = spec.strip()[5:].strip()
         if not path:
             _fail(spec, "file: needs a path, e.g. 'file:graph.edges'")
         try:
             return from_file(path)
         except ValueError as e:
             raise ValueError(f"bad topology spec {spec!r}: {e}") from None
+    name, values = _parse(spec)
+    func = _TABLE[name][0]
+    try:
+        G = func(**values)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"bad topology spec {spec!r}: {e}") from None
+    return G
+
+
+def _parse(spec: str):
+    """(family name, parameter values) of a spec string, validated."""
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a string such as 'exp:16', got {type(spec).__name__}")
+    text = spec.strip()
     name, _, body = text.partition(":")
     name = name.strip().lower()
     name = _ALIASES.get(name, name)
@@ -199,8 +210,4 @@ def from_spec(spec: str):
                 _fail(spec, f"missing parameter {pname!r} for family {name!r} (expected "
                             f"{_param_text(params)})")
             values[pname] = default
-    try:
-        G = func(**values)
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"bad topology spec {spec!r}: {e}") from None
-    return G
+    return name, values

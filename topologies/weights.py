@@ -37,16 +37,40 @@ SIDES = ("row", "column", "doubly")
 BALANCE_ATOL = 1e-12
 
 
+def _as_digraph(G):
+    """A spec string becomes an edge-array digraph (no networkx for the families of
+    topologies.fast.DIRECT); anything else is returned unchanged."""
+    if isinstance(G, str):
+        from .fast import edges_from_spec
+        return edges_from_spec(G)
+    return G
+
+
+def _is_edgelist(G) -> bool:
+    from .fast import EdgeList
+    return isinstance(G, EdgeList)
+
+
 def _is_graph_list(G) -> bool:
     return isinstance(G, (list, tuple)) and not isinstance(G, nx.Graph)
+
+
+def _circulant_uniform(G):
+    """Uniform weights of a circulant edge-array digraph: every row and column has
+    1 + len(shifts) entries 1/(1 + len(shifts)), assembled row by row."""
+    from .fast import circulant_matrix
+    k = len(G.shifts)
+    w = 1.0 / (1.0 + k)
+    return circulant_matrix(G.n, [0] + list(G.shifts), [w] * (k + 1))
 
 
 def _check_list(Gs, what: str):
     if len(Gs) == 0:
         raise ValueError(f"{what}: got an empty list, expected at least one digraph")
-    sizes = {g.number_of_nodes() if isinstance(g, nx.Graph) else None for g in Gs}
+    sizes = {g.number_of_nodes() if isinstance(g, nx.Graph) or _is_edgelist(g) else None
+             for g in Gs}
     for k, g in enumerate(Gs):
-        if not isinstance(g, nx.Graph):
+        if not isinstance(g, nx.Graph) and not _is_edgelist(g):
             raise TypeError(f"{what}: item {k} of the list is a {type(g).__name__}, "
                             "expected a networkx DiGraph")
     if len(sizes) > 1:
@@ -56,6 +80,8 @@ def _check_list(Gs, what: str):
 
 def _edges(G):
     """(n, src, dst) for the edges src -> dst of G, no self-loops, no duplicates."""
+    if _is_edgelist(G):
+        return G.n, G.src, G.dst
     if not isinstance(G, nx.Graph):
         raise TypeError(f"expected a networkx DiGraph (or Graph), got {type(G).__name__}")
     n = G.number_of_nodes()
@@ -120,9 +146,12 @@ def row_stochastic(G):
     ----------
     .. [LCLY25] arXiv:2506.04600.
     """
+    G = _as_digraph(G)
     if _is_graph_list(G):
         _check_list(G, "row_stochastic")
         return [row_stochastic(g) for g in G]
+    if _is_edgelist(G) and G.shifts is not None:
+        return _circulant_uniform(G)
     n, src, dst = _edges(G)
     indeg = np.bincount(dst, minlength=n)
     w = 1.0 / (1.0 + indeg)
@@ -151,9 +180,12 @@ def column_stochastic(G):
     ----------
     .. [PSXN21] arXiv:1810.06653.
     """
+    G = _as_digraph(G)
     if _is_graph_list(G):
         _check_list(G, "column_stochastic")
         return [column_stochastic(g) for g in G]
+    if _is_edgelist(G) and G.shifts is not None:
+        return _circulant_uniform(G)
     n, src, dst = _edges(G)
     outdeg = np.bincount(src, minlength=n)
     w = 1.0 / (1.0 + outdeg)
@@ -195,6 +227,7 @@ def random_integer_weights(G, low: int = 1, high: int = 2, seed=None):
     if high < low:
         raise ValueError(f"high must be >= low = {low}, got high = {high}")
     rng = rng_from(seed)
+    G = _as_digraph(G)
     if _is_graph_list(G):
         _check_list(G, "random_integer_weights")
         pairs = [random_integer_weights(g, low, high, rng) for g in G]
@@ -242,6 +275,7 @@ def metropolis(G):
     ValueError
         If some edge has no reverse, e.g. "edge 0 -> 1 has no reverse 1 -> 0".
     """
+    G = _as_digraph(G)
     if _is_graph_list(G):
         _check_list(G, "metropolis")
         return [metropolis(g) for g in G]
@@ -339,6 +373,7 @@ def default_weights(G, side: str = "row"):
     """
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+    G = _as_digraph(G)
     if _is_graph_list(G):
         _check_list(G, "default_weights")
         return [default_weights(g, side) for g in G]
@@ -350,6 +385,9 @@ def default_weights(G, side: str = "row"):
         return row_stochastic(G)
     if side == "column":
         return column_stochastic(G)
+    if _is_edgelist(G) and G.shifts is not None and \
+            sorted(G.shifts) != sorted((-s) % n for s in G.shifts):
+        return _circulant_uniform(G)          # directed circulant: balanced
     if _missing_reverse(n, src, dst) is None:
         return metropolis(G)
     A = row_stochastic(G)

@@ -224,6 +224,11 @@ class Problem:
         raise NotImplementedError(
             f"{type(self).__name__} does not implement kernel_sample_grads")
 
+    def _loss_and_grads(self, xs, k):
+        """``f`` at the first ``k`` points of ``xs`` (P, d) and ``grad f`` at all P (the
+        metrics of a logged step); subclasses may fuse the two into one data pass."""
+        return self.loss(xs[:k]), self.full_grad(xs)
+
     def data_arrays(self):
         """Name -> array of every data array defining the problem (for the checksum)."""
         return {}

@@ -103,6 +103,25 @@ class LogisticProblem(Problem):
         g = -g.T / self.n + _reg_grad(self.rho, xs)
         return g.reshape(x.shape)
 
+    def _loss_and_grads(self, xs, k):
+        """``f`` at the first ``k`` points of ``xs`` (P, d) and ``grad f`` at all of them,
+        in one pass over the data: the margins ``z = a_l^T x`` and ``e = exp(min(z, 700))``
+        are computed once, ``sigmoid(-z) = 1 / (1 + e)`` and
+        ``log(1 + e^{-z}) = log1p(e) - min(z, 700)`` (exact to rounding in absolute terms;
+        the clip only avoids overflow, where both are below 1e-300)."""
+        def kernel(F, w, z):
+            zc = np.minimum(z, 700.0)
+            e = np.exp(zc)
+            loss = np.log1p(e[:, :k])
+            loss -= zc[:, :k]
+            e += 1.0
+            np.divide(w, e, out=e)                                # w * sigmoid(-z)
+            return np.concatenate([w[:, 0] @ loss, (F.T @ e).reshape(-1)])
+        acc = self._global_sums(xs, kernel)
+        loss = acc[:k] / self.n + _reg_value(self.rho, xs[:k])
+        g = -acc[k:].reshape(self.dim, -1).T / self.n + _reg_grad(self.rho, xs)
+        return loss, g
+
     def _local_losses(self, nodes, X):
         A = block_rows(self.signed_features, nodes)
         w = block_rows(self._w, nodes)
@@ -116,11 +135,56 @@ class LogisticProblem(Problem):
         g = -(np.swapaxes(A, -1, -2) @ s[..., None])[..., 0]    # (..., m, d)
         return g + _reg_grad(self.rho, X)
 
+    #: Minibatches of at least this fraction of the local samples use the counting
+    #: kernel (measured crossover in benchmarks/bench_sampling.py).
+    _COUNT_FRACTION = 0.25
+
     def _sample_grads(self, nodes, X, idx):
-        G = self.signed_features[nodes[:, None], idx]           # (..., m, b, d)
-        s = expit(-(G @ X[..., None])[..., 0])                   # (..., m, b)
-        g = -(np.swapaxes(G, -1, -2) @ s[..., None])[..., 0] / idx.shape[-1]
+        """Minibatch gradients ``(1/b) sum_l grad loss(z_{idx_l})`` + regulariser.
+
+        Two exact kernels: a large minibatch (``b >= _COUNT_FRACTION * s_max``, runs
+        axis present) is reduced to per-sample counts and a weighted product over the
+        node's data (:meth:`_counted_sample_grads`), which never materialises the
+        sampled rows; a small one gathers them (:meth:`_gathered_sample_grads`). Both
+        give the same numbers up to rounding (tests/problems/test_sampling_kernels.py).
+        """
+        if X.ndim == 3 and idx.shape[:-1] == X.shape[:-1] and \
+                idx.shape[-1] >= self._COUNT_FRACTION * self.signed_features.shape[1]:
+            g = self._counted_sample_grads(nodes, X, idx)
+        else:
+            g = self._gathered_sample_grads(nodes, X, idx)
         return g + _reg_grad(self.rho, X)
+
+    def _gathered_sample_grads(self, nodes, X, idx):
+        """Loss part of the minibatch gradient by gathering the sampled rows."""
+        s_max, d = self.signed_features.shape[1:]
+        flat = (idx + (nodes * s_max)[:, None]).reshape(-1)
+        G = np.take(self.signed_features.reshape(-1, d), flat, axis=0)
+        G = G.reshape(idx.shape + (d,))                             # (..., m, b, d)
+        z = np.matmul(G, X[..., None])                              # (..., m, b, 1)
+        with np.errstate(over="ignore"):
+            s = 1.0 / (1.0 + np.exp(z))                             # sigmoid(-z)
+        return np.matmul(np.swapaxes(s, -1, -2), G)[..., 0, :] / (-idx.shape[-1])
+
+    def _counted_sample_grads(self, nodes, X, idx):
+        """Loss part of the minibatch gradient from sample counts: with c_l the number
+        of times sample l was drawn, ``-(1/b) sum_l c_l sigmoid(-z_l) a_l`` is two
+        batched products over all local samples, ``Z = A_i x`` and ``A_i^T (c * s)``
+        per node, for all runs at once. X (runs, m, d), idx (runs, m, b)."""
+        S, m, b = idx.shape
+        A = block_rows(self.signed_features, nodes)                 # (m, s_max, d)
+        s_max = A.shape[1]
+        flat = idx + (np.arange(m) * s_max)[:, None]                # (S, m, b)
+        flat *= S
+        flat += np.arange(S)[:, None, None]
+        counts = np.bincount(flat.reshape(-1), minlength=m * s_max * S)
+        Z = np.matmul(A, X.transpose(1, 2, 0))                      # (m, s_max, S)
+        with np.errstate(over="ignore"):
+            np.exp(Z, out=Z)
+        Z += 1.0
+        np.divide(counts.reshape(m, s_max, S), Z, out=Z)            # c * sigmoid(-z)
+        g = np.matmul(np.swapaxes(A, 1, 2), Z)                      # (m, d, S)
+        return g.transpose(2, 0, 1) / (-b)
 
 
 def logistic(n=16, dim=10, samples_per_node=200, heterogeneity=0.0, rho=0.01, seed=0):
