@@ -10,6 +10,7 @@ import numpy as np
 
 from ..formatting import fmt_number as _fmt_num
 from ..formatting import fmt_short, format_table
+from ..options import OPTIONS
 from ..result import atomic_write
 from .schema import METRICS, Study, nondefault_options, option_label, topology_label
 
@@ -37,9 +38,9 @@ def summary_rows(study: Study, results: dict) -> tuple[list[str], list[dict]]:
                    "label": r.label, "problem": r.problem, "topology": r.topology,
                    "n": r.n, "step_size": r.step_size, "rounds": r.rounds, "steps": r.steps,
                    "seed": s, "success": res.success, "message": res.message}
-            for k in option_keys:
-                if k in r.extra:
-                    row[k] = option_label(k, r.extra[k])
+            for k in option_keys:   # the value of every run (its default when unset)
+                v = r.extra.get(k, OPTIONS[k].default)
+                row[k] = "" if v is None else option_label(k, v)
             for k in METRICS:
                 if k in h:
                     v = np.asarray(h[k][-1])
