@@ -201,3 +201,11 @@ def test_topology_command_dynamic_and_server(capsys):
     assert "note" in json.loads(capsys.readouterr().out)
     assert main(["topology", "server:8", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n"] == 8
+
+
+def test_from_run_json_reproduces_a_compressed_run(study_dir, capsys):
+    _, root = study_dir
+    (d,) = [q for q in root.iterdir() if q.name.startswith("directed--cpp") and
+            "qsgd_4" in q.name]
+    assert main(["run", "--from", str(d), "--quiet"]) == 0
+    assert "identical history" in capsys.readouterr().out
