@@ -73,8 +73,9 @@ class Mixing:
     def metrics(self, max_n: int = 2000) -> dict | None:
         """Effective metrics (pi_min, pi_max, kappa, beta, slem, mg_rounds) of the
         matrices, ``{"row": {...}, "column": {...}}`` for the sides present; None when
-        n > ``max_n`` or the topology is time-varying. Computed once per Mixing."""
-        if self.n > max_n or self.time_varying:
+        n > ``max_n``, the topology is time-varying, or there is no matrix (a server).
+        Computed once per Mixing."""
+        if self.n > max_n or self.time_varying or (self.row is None and self.col is None):
             return None
         if "sides" not in self._metrics:
             from .formatting import to_jsonable

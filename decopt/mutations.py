@@ -26,10 +26,25 @@ Mutations
     intuition applied to a row-stochastic matrix).
 ``transient_without_square()``
     :func:`decopt.theory.transient_iterations` forgets the square of the network factor.
+``choco_without_memory()``
+    ``choco`` compresses the iterate itself instead of the difference to its public copy
+    x_hat (:class:`decopt.algorithms.compressed.DirectCompressedGossip`): the
+    compression error never decays ([KSJ19]).
+``randk_unscaled()``
+    ``compression.RandK`` forgets the d/k scaling (biased) while claiming omega = d/k - 1.
+``topk_keeps_smallest()``
+    ``compression.TopK`` keeps the k entries of smallest magnitude (same claimed delta).
+``fedavg_without_server()``
+    ``fedavg`` skips the server step: every client keeps its own local model.
+``scaffold_without_control()``
+    ``scaffold`` runs with ``control=False`` (zero control variates): FedAvg's drift.
+``qffl_inverse_weights()``
+    ``qffl`` weighs the clients by F_i^-q instead of F_i^q (favours the well-served).
 
 References
 ----------
 .. [LCLY25] arXiv:2506.04600.  .. [PSXN21] arXiv:1810.06653.
+.. [KSJ19] arXiv:1902.00340.
 """
 
 from __future__ import annotations
@@ -42,7 +57,9 @@ import scipy.sparse as sp
 
 __all__ = ["no_communication", "single_round", "pull_diag_without_correction",
            "push_pull_tracker_by_row", "dsgd_instead_of_gt", "uniform_pi",
-           "transient_without_square", "MUTATIONS"]
+           "transient_without_square", "choco_without_memory", "randk_unscaled",
+           "topk_keeps_smallest", "fedavg_without_server", "scaffold_without_control",
+           "qffl_inverse_weights", "MUTATIONS"]
 
 
 @contextlib.contextmanager
@@ -171,6 +188,92 @@ def transient_without_square():
         yield
 
 
+def choco_without_memory():
+    """``choco`` compresses x itself, with no public copy (DirectCompressedGossip)."""
+    from .algorithms.compressed import DirectCompressedGossip
+
+    return _swap_algorithms({"choco": DirectCompressedGossip})
+
+
+@contextlib.contextmanager
+def randk_unscaled():
+    """``compression.RandK(r)`` builds the unscaled (biased) rand-k."""
+    from . import compression
+
+    @dataclasses.dataclass(frozen=True)
+    class UnscaledRandK(compression.RandK):
+        scaled: bool = False
+
+        def omega(self, d):                 # still claims the scaled operator's omega
+            return d / compression._k_of(self.ratio, d) - 1.0
+
+    def unscaled(ratio, scaled=True):
+        return UnscaledRandK(ratio)
+
+    with _patched(compression, "RandK", unscaled):
+        yield
+
+
+@contextlib.contextmanager
+def topk_keeps_smallest():
+    """``compression.TopK(r)`` keeps the k smallest entries (same k, same delta)."""
+    from . import compression
+
+    @dataclasses.dataclass(frozen=True)
+    class BottomK(compression.TopK):
+        def _apply(self, x, u):
+            k = compression._k_of(self.ratio, x.shape[-1])
+            idx = np.argsort(np.abs(x), axis=-1)[..., :k]
+            out = np.zeros_like(x)
+            np.put_along_axis(out, idx, np.take_along_axis(x, idx, axis=-1), axis=-1)
+            return out
+
+    with _patched(compression, "TopK", BottomK):
+        yield
+
+
+def fedavg_without_server():
+    """``fedavg`` without the server step (clients keep their local models)."""
+    from .algorithms.federated import FedAvg, FedAvgState
+
+    @dataclasses.dataclass(frozen=True)
+    class FedAvgNoServer(FedAvg):
+        def step(self, s, oracle, net):
+            return FedAvgState(self.client_update(s, oracle, net), s.m, s.v)
+
+    return _swap_algorithms({"fedavg": FedAvgNoServer})
+
+
+def scaffold_without_control():
+    """``scaffold`` with ``control=False``: zero control variates (FedAvg)."""
+    from .algorithms.federated import Scaffold
+
+    @dataclasses.dataclass(frozen=True)
+    class ScaffoldNoControl(Scaffold):
+        control: bool = False
+
+    return _swap_algorithms({"scaffold": ScaffoldNoControl})
+
+
+def qffl_inverse_weights():
+    """``qffl`` with the client weights F_i^-q instead of F_i^q."""
+    from .algorithms.fair import LOSS_FLOOR, QFFL, QFFLState
+    from .algorithms.federated import local_sgd
+
+    @dataclasses.dataclass(frozen=True)
+    class InverseQFFL(QFFL):
+        def step(self, s, oracle, net):
+            L = 1.0 / self.alpha
+            F = oracle.losses(s.x) + LOSS_FLOOR
+            y, _ = local_sgd(s.x, oracle, self.alpha, self.local_steps)
+            dw = L * (s.x - y)
+            Fq = F ** (-self.q)
+            D, H = net.average(Fq[..., None] * dw, (L * Fq)[..., None])
+            return QFFLState(s.x - D / H)
+
+    return _swap_algorithms({"qffl": InverseQFFL})
+
+
 #: name -> context-manager factory.
 MUTATIONS = {
     "no_communication": no_communication,
@@ -180,4 +283,10 @@ MUTATIONS = {
     "dsgd_instead_of_gt": dsgd_instead_of_gt,
     "uniform_pi": uniform_pi,
     "transient_without_square": transient_without_square,
+    "choco_without_memory": choco_without_memory,
+    "randk_unscaled": randk_unscaled,
+    "topk_keeps_smallest": topk_keeps_smallest,
+    "fedavg_without_server": fedavg_without_server,
+    "scaffold_without_control": scaffold_without_control,
+    "qffl_inverse_weights": qffl_inverse_weights,
 }

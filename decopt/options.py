@@ -146,7 +146,8 @@ def _divergence(name, v):
 #: The run options, in the order of ``decopt run --help``.
 RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("steps", REQUIRED, _int(0), "study", "--steps", int,
-              "iterations (with [study] budget = 'rounds': communication rounds)"),
+              "iterations (with [study] budget = 'rounds': communication rounds; a "
+              "server method, mixings = 0, counts one round per iteration)"),
     RunOption("log_every", 10, _int(1), "study", "--log-every", int,
               "log metrics every this many steps (decopt.run: 10; studies and decopt run: "
               "steps // 100)"),

@@ -145,21 +145,30 @@ def check_contraction(op=None, d=50, trials=2000, seed=0):
 
 
 def claim_compression(cfg=None) -> list[dict]:
-    """Rows 6a-6d (``cfg`` is accepted for the signature of :mod:`decopt.verify`)."""
+    """Rows 6a-6d. ``cfg`` (the settings of :mod:`decopt.verify`) may give
+    ``comm_linear_steps`` and ``comm_bits_steps`` (quick runs); CHOCO is looked up by
+    name in :data:`decopt.algorithms.ALGORITHMS` when the claim runs, so that a mutation
+    of :mod:`decopt.mutations` replacing it makes 6a/6b FAIL."""
+    from .algorithms import ALGORITHMS
+    cfg = cfg or {}
+    choco = ALGORITHMS["choco"]
     rows = []
-    ok, d = check_choco_linear()
+    steps = cfg.get("comm_linear_steps", STEPS_LINEAR)
+    ok, d = check_choco_linear(method=choco, steps=steps)
     rows.append(_row("6a", "CHOCO-SGD, top-k 10%: linear convergence [arXiv:1902.00340]",
                      "error to the fixed point -> 1e-9 of its start, rate < 1",
-                     f"{d['final_relative_error']:.1e} in {STEPS_LINEAR} its, rate "
+                     f"{d['final_relative_error']:.1e} in {steps} its, rate "
                      f"{d['rate']:.4f}", ok, **d))
-    ok, d = check_bits_to_target()
+    ok, d = check_bits_to_target(method=choco, steps=cfg.get("comm_bits_steps",
+                                                              STEPS_BITS))
     rows.append(_row("6b", f"CHOCO top-k 10% reaches {TARGET:g} with fewer bits than GT",
                      "bits(CHOCO) < bits(GT)",
                      f"{d['bits_compressed']:.3g} vs {d['bits_gt']:.3g} bits "
                      f"({d['ratio']:.1f}x fewer)", ok, **d))
     ok, d = check_unbiased()
     rows.append(_row("6c", "rand-k 30% is unbiased with omega = d/k - 1",
-                     f"|mean - x| <= {TOL_SE:g} s.e.; E||Q-x||^2/||x||^2 = {d['omega']:.3f}",
+                     f"|mean - x| <= {TOL_SE:g} s.e.; E||Q-x||^2/||x||^2 = "
+                     f"{d['omega'] if d['omega'] is None else round(d['omega'], 3)}",
                      f"{d['max_standard_errors']:.2f} s.e.; {d['second_moment_ratio']:.3f}",
                      ok, **d))
     ok, d = check_contraction()

@@ -1,9 +1,8 @@
 """Federated and local-step methods against Push-Pull, and the fairness of q-FFL /
 AdaFedAdam (issue 16).
 
-Data: computed here with :func:`decopt.run` (no study: the TOML/CLI wiring of the
-run options ``local_steps``, ``participation`` and ``server_optimizer`` is not on this
-branch), on one heterogeneous nonconvex logistic problem (``decopt.problems.logistic``,
+Data: ``experiments/federated.toml`` (groups ``server``, ``gossip`` and ``fair``; the
+run option ``local_steps`` in the study file), on one heterogeneous nonconvex logistic problem (``decopt.problems.logistic``,
 heterogeneity s = 1, deterministic full local gradients so that the plateaus are the
 methods', not the noise's). Methods: FedAvg, FedAdam (arXiv:1602.05629,
 arXiv:2003.00295) and SCAFFOLD (arXiv:1910.06378) with a server (``"server:n"``), K-GT
@@ -38,66 +37,46 @@ REFERENCE = ("arXiv:1602.05629, arXiv:2003.00295, arXiv:1910.06378, arXiv:2301.0
 CLAIM = ("with local steps and heterogeneous data, SCAFFOLD and K-GT converge exactly "
          "while FedAvg/FedAdam keep a client-drift bias; q-FFL (q > 0) makes the local "
          "losses more uniform than FedAvg")
-STUDY = None
-SOURCE = "computed by decopt.run in paper_figures/federated.py (no study)"
+STUDY = "federated"
 
 TAU = 5
-STEP = 0.5
 EXACT_TOL, DRIFT_FLOOR = 1e-8, 1e-4
 
-#: label -> (algorithm, topology kind, options, local steps)
-CURVES = {
-    "FedAvg": ("fedavg", "server", {}, TAU),
-    "FedAdam": ("fedadam", "server", {"server_lr": 0.05}, TAU),
-    "SCAFFOLD": ("scaffold", "server", {}, TAU),
-    "K-GT": ("kgt", "exp", {}, TAU),
-    "Push-Pull": ("push_pull", "exp", {}, None),
-}
-FAIR = {
-    "FedAvg (q=0)": ("qffl", {"q": 0.0}),
-    "q-FFL q=1": ("qffl", {"q": 1.0}),
-    "q-FFL q=5": ("qffl", {"q": 5.0}),
-    "AdaFedAdam a=0": ("adafedadam", {"fairness": 0.0}),
-    "AdaFedAdam a=3": ("adafedadam", {"fairness": 3.0}),
-}
+#: run label in the study -> display label (groups ``server`` and ``gossip``)
+CURVES = {"fedavg": "FedAvg", "fedadam": "FedAdam", "scaffold": "SCAFFOLD", "kgt": "K-GT",
+          "push_pull": "Push-Pull"}
+#: run label in the study -> display label (group ``fair``)
+FAIR = {"qffl_q0": "FedAvg (q=0)", "qffl_q1": "q-FFL q=1", "qffl_q5": "q-FFL q=5",
+        "adafedadam_a0": "AdaFedAdam a=0", "adafedadam_a3": "AdaFedAdam a=3"}
 
 
-def setting(quick: bool) -> dict:
-    return {"n": 8 if quick else 16, "dim": 5 if quick else 10, "samples": 50 if quick
-            else 100, "steps": 150 if quick else 400, "fair_steps": 500 if quick else 1500}
-
-
-def problem(quick: bool):
+def collect(runs) -> dict:
+    """Curves (grad norm against communication rounds and bits) and the local losses at
+    the final model of the fairness runs."""
     import decopt
-    s = setting(quick)
-    return decopt.problems.logistic(n=s["n"], dim=s["dim"], samples_per_node=s["samples"],
-                                    heterogeneity=1.0, seed=0)
-
-
-def collect(runs=None, quick: bool = False) -> dict:
-    import decopt
-    s = setting(quick)
-    prob = problem(quick)
-    n = prob.n
-    curves = {}
-    for label, (alg, kind, opts, tau) in CURVES.items():
-        topo = f"server:{n}" if kind == "server" else f"exp:{n}"
-        kw = {"local_steps": tau} if tau is not None else {}
-        res = decopt.run(alg, prob, topo, steps=s["steps"], step_size=STEP, options=opts,
-                         log_every=1, **kw)
-        h = res.history
-        server = decopt.ALGORITHMS[alg].weights == "server"
-        curves[label] = {"algorithm": alg, "success": res.success,
-                         "rounds": h["step"] if server else h["rounds"],
-                         "bits": h["bits"], "grad_norm": h["grad_norm"]}
-    fair = {}
-    for label, (alg, opts) in FAIR.items():
-        res = decopt.run(alg, prob, f"server:{n}", steps=s["fair_steps"], step_size=STEP,
-                         local_steps=TAU, options=opts, log_every=s["fair_steps"])
-        x = res.x[0]                        # every client holds the server model
-        fair[label] = {"losses": prob.local_losses(np.arange(n), np.tile(x, (n, 1))),
-                       "loss": float(res.history["loss"][-1])}
-    return {"setting": s, "curves": curves, "fair": fair}
+    curves, fair, setting = {}, {}, {}
+    by_label = {r.label: r for r in runs}
+    for lab, display in CURVES.items():
+        r = by_label[lab]
+        h = r.result.history
+        server = decopt.ALGORITHMS[r.spec.algorithm].weights == "server"
+        curves[display] = {"algorithm": r.spec.algorithm, "success": r.result.success,
+                           "rounds": h["step"] if server else h["rounds"],
+                           "bits": h["bits"], "grad_norm": h["grad_norm"]}
+        setting = {"n": r.n, "dim": r.spec.problem_params["dim"],
+                   "samples": r.spec.problem_params["samples_per_node"],
+                   "steps": r.spec.steps}
+    prob = None
+    for lab, display in FAIR.items():
+        r = by_label[lab]
+        if prob is None:       # the one problem of the study, for the local losses
+            prob = decopt.problems.make(r.spec.problem, **r.spec.problem_params)
+        n = prob.n
+        x = r.result.x[0]                   # every client holds the server model
+        fair[display] = {"losses": prob.local_losses(np.arange(n), np.tile(x, (n, 1))),
+                         "loss": float(r.result.history["loss"][-1])}
+        setting["fair_steps"] = r.spec.steps
+    return {"setting": setting, "curves": curves, "fair": fair}
 
 
 def check(data) -> tuple[bool, str]:

@@ -10,9 +10,8 @@ with chords, GT on the static exponential graph (doubly stochastic W through ``p
 Plotted: (left) final ``max_i ||x_i - x*||`` against p; (right) iterations to reach
 1e-6 against p (missing where never reached).
 
-No study file: the study machinery of this branch cannot pass ``link_failure`` yet, so
-``collect`` calls :func:`decopt.run` directly (unlike the other figures; once the run
-options table reaches TOML this becomes ``experiments/link_failures.toml``).
+Data: ``experiments/link_failures.toml`` (one group per method, ``link_failure`` a grid
+axis; quick: n = 8, 800 iterations, p in {0, 0.5}).
 
 Claim check (scoped to the grid: p <= 0.5 at the step sizes below; larger p needs
 smaller steps or more iterations, the rate degrades with p). Supported when Push-Pull
@@ -39,52 +38,33 @@ TITLE = "Accuracy against link-drop probability"
 REFERENCE = "issue 15; Push-Pull arXiv:1810.06653, TV-AB arXiv:1810.07393"
 CLAIM = ("with mass-conserving push, Push-Pull and Push-DIGing stay exact under random "
          "link failures; GT and Pull-Diag-GT (pull-side re-normalisation) do not")
-STUDY = None
+STUDY = "link_failures"
 EXACT_TOL = 1e-8
 BIAS_FLOOR = 1e-4
 TARGET = 1e-6
 EXACT = ("push_pull", "push_diging")
 BIASED = ("gt", "pull_diag_gt")
-# method -> topology template
-METHODS = {"push_pull": "chords:{n}", "push_diging": "chords:{n}", "gt": "exp:{n}",
-           "pull_diag_gt": "chords:{n}"}
-# Step sizes: failures make every round's graph sparser and the push-sum weights of
-# Push-DIGing small, so the full grid (p up to 0.5 on n = 16) needs smaller steps than
-# the fault-free runs (at 0.05 Push-Pull and Push-DIGing diverge at p = 0.5 on
-# chords:16; Pull-Diag-GT at 0.08/n diverges even at p = 0). Pull-Diag-GT's step is
-# scaled by 1/n (its centroid moves with step n alpha).
-FULL = dict(n=16, steps=4000, ps=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5), seeds=[0, 1],
-            alpha={"push_pull": 0.02, "push_diging": 0.01, "gt": 0.1,
-                   "pull_diag_gt": 0.02 / 16})
-QUICK = dict(n=8, steps=800, ps=(0.0, 0.5), seeds=[0],
-             alpha={"push_pull": 0.05, "push_diging": 0.05, "gt": 0.1,
-                    "pull_diag_gt": 0.01})
 
 
-def collect(runs=None, quick: bool = False) -> dict:
-    import decopt
-    cfg = QUICK if quick else FULL
-    n = cfg["n"]
-    prob = decopt.problems.quadratic(n=n, dim=5, heterogeneity=1.0, seed=0)
-    log_every = cfg["steps"] // 100
-    out = {"n": n, "steps": cfg["steps"], "ps": list(cfg["ps"]), "methods": {},
-           "alpha": dict(cfg["alpha"])}
-    for alg, topo in METHODS.items():
-        rows = []
-        for p in cfg["ps"]:
-            res = decopt.run(alg, prob, topo.format(n=n), steps=cfg["steps"],
-                             step_size=cfg["alpha"][alg], seed=list(cfg["seeds"]),
-                             link_failure=p,
-                             log_every=log_every, divergence=float("inf"))
-            err = np.asarray(res.history["err_max"], float)          # (logged, seeds)
-            k = np.asarray(res.history["step"], float)
-            final = float(np.max(err[-1]))
-            hit = np.all(err <= TARGET, axis=1)
-            reach = float(k[np.argmax(hit)]) if hit.any() else float("nan")
-            rows.append({"p": p, "final": final, "reach": reach,
-                         "messages": int(res.counters["messages"])})
-        out["methods"][alg] = {"topology": topo.format(n=n), "rows": rows,
-                               "alpha": cfg["alpha"][alg]}
+def collect(runs) -> dict:
+    """Per method (the study's groups), one row per drop probability p: final
+    ``max_i ||x_i - x*||`` (worst seed), iterations to TARGET (all seeds), messages."""
+    out = {"methods": {}, "alpha": {}}
+    for r in sorted(runs, key=lambda r: (r.group, r.spec.extra.get("link_failure", 0.0))):
+        h = r.result.history
+        err = np.asarray(h["err_max"], float).reshape(len(h["err_max"]), -1)
+        k = np.asarray(h["step"], float)
+        hit = np.all(err <= TARGET, axis=1)
+        p = float(r.spec.extra.get("link_failure", 0.0))
+        m = out["methods"].setdefault(r.group, {"topology": r.topology, "rows": [],
+                                                "alpha": r.spec.step_size})
+        m["rows"].append({"p": p, "final": float(np.max(err[-1])),
+                          "reach": float(k[np.argmax(hit)]) if hit.any() else float("nan"),
+                          "messages": int(r.result.counters["messages"])})
+        out["alpha"][r.group] = r.spec.step_size
+        out["n"], out["steps"] = r.n, r.spec.steps
+    first = next(iter(out["methods"].values()))
+    out["ps"] = [row["p"] for row in first["rows"]]
     return out
 
 

@@ -229,15 +229,35 @@ def cmd_demo(args) -> int:
 def cmd_topology(args) -> int:
     import topologies as tp
 
-    from ..mixing import resolve
+    from ..mixing import SERVER_PREFIX, resolve
     side = args.side
+    if args.spec.startswith(SERVER_PREFIX):     # the federated star: no mixing matrix
+        n = resolve(args.spec, "server").n
+        note = (f"a server averaging the {n} clients exactly (federated methods, weights "
+                f"= 'server'); no mixing matrix, so no effective metrics")
+        if args.json:
+            print(json.dumps({"spec": args.spec, "n": n, "kind": "server", "note": note},
+                             indent=2))
+        else:
+            print(f"topology {args.spec}: {note}")
+        return EXIT_OK
     mix = resolve(args.spec, side)
-    mats = mix.row if side == "row" else mix.col
+    note = ""
+    if mix.generator is not None:   # random time-varying: one draw, not the family
+        gen = mix.generator
+        mats = [gen.matrix(side, 0, 0)]
+        note = (f"random time-varying topology: metrics of the round-0 matrix of seed 0 "
+                f"only (a fresh matrix is drawn every {gen.every} round(s))")
+    else:
+        mats = mix.row if side == "row" else mix.col
     d = tp.describe(mats if len(mats) > 1 else mats[0], side=side)
     d = to_jsonable(d)
     if args.json:
-        print(json.dumps({"spec": args.spec, **d}, indent=2))
+        print(json.dumps({"spec": args.spec, **({"note": note} if note else {}), **d},
+                         indent=2))
         return EXIT_OK
+    if note:
+        print(note)
     rows = [[k, fmt_short(v)] for k, v in d.items() if not isinstance(v, (list, dict))]
     if "pi" in d and isinstance(d["pi"], list):
         pi = d["pi"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import string
 
 from .. import algorithms as algs
@@ -11,7 +12,43 @@ from .. import problems as probs
 from ..options import OPTIONS
 from .schema import (ALGORITHM_KEYS, BUDGETS, EXTRA_OPTIONS, METRICS, PLACEHOLDERS, STUDY_KEYS,
                      TOPOLOGY_KEYS, RunSpec, _Checker, _NAME_OK, _per_node, _suggest,
-                     grid_shape, parse_step_size, run_name)
+                     grid_shape, nondefault_options, parse_step_size, run_name)
+
+def _build_topology(spec: str):
+    """``(graph, n)`` of a topology spec, parsed once: a networkx graph (or a list, one
+    period), a :class:`decopt.dynamic.RandomTopology` for ``random:``/``pairwise:``
+    specs, or None for the federated pseudo-topology ``server:n`` (no graph: the
+    mixing is resolved from the string, which checks that the method has a server)."""
+    import topologies as tp
+    from ..dynamic import from_spec as dynamic_spec, is_dynamic_spec
+    from ..mixing import SERVER_PREFIX, resolve
+    if spec.startswith(SERVER_PREFIX):
+        return None, resolve(spec, "server").n
+    if is_dynamic_spec(spec):
+        g = dynamic_spec(spec)
+        return g, g.n
+    G = tp.from_spec(spec)
+    return G, (G[0] if isinstance(G, list) else G).number_of_nodes()
+
+
+def _axis(ck: _Checker, name: str, value, where: str) -> list:
+    """A run option of a study table as a grid axis: ``[(value as written, checked
+    value), ...]``; a TOML array gives one run per element (e.g. ``link_failure = [0.0,
+    0.1]``), any other value one."""
+    if isinstance(value, list):
+        if not value:
+            raise ck.err(where, "must not be an empty list")
+        return [(v, ck.option(name, v, f"{where}[{i}]")) for i, v in enumerate(value)]
+    return [(value, ck.option(name, value, where))]
+
+
+def _combos(axes: dict):
+    """Every combination of the option axes: ``(checked values, values as written)``."""
+    names = list(axes)
+    for combo in itertools.product(*(axes[k] for k in names)):
+        yield ({k: c for k, (_, c) in zip(names, combo)},
+               {k: r for k, (r, _) in zip(names, combo)})
+
 
 def _expand(ck: _Checker, eff: dict, gname, gw: str):
     """Runs of one (group of a) study."""
@@ -33,7 +70,7 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
     ckpt = ck.int(st.get("checkpoint_every", max(1, steps // 10)), f"{w} checkpoint_every",
                   1)
     divergence = ck.option("divergence", st.get("divergence", 1e8), f"{w} divergence")
-    extra = {k: ck.option(k, st[k], f"{w} {k}") for k in EXTRA_OPTIONS
+    extra = {k: _axis(ck, k, st[k], f"{w} {k}") for k in EXTRA_OPTIONS
              if OPTIONS[k].toml == "study" and k in st}
 
     # ----------------------------------------------------------------- problem
@@ -70,7 +107,7 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
     ns = tt.get("n")
     ns = None if ns is None else ck.list_of(ns, f"{w} n", lambda v, ww: ck.int(v, ww, 1))
     weights = ck.str(tt.get("weights", "uniform"), f"{w} weights", ("uniform", "random"))
-    extra.update({k: ck.option(k, tt[k], f"{w} {k}") for k in EXTRA_OPTIONS
+    extra.update({k: _axis(ck, k, tt[k], f"{w} {k}") for k in EXTRA_OPTIONS
                   if OPTIONS[k].toml == "topology" and k in tt})
     weight_seed = ck.int(tt.get("weight_seed", 0), f"{w} weight_seed", 0)
     for s in specs:
@@ -118,7 +155,7 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                                                                           f"{ww}")))
         rounds = ck.list_of(a.get("rounds", 1), f"{w} rounds", lambda v, ww: ck.int(v, ww, 1))
         options = ck.table(a.get("options", {}), f"{w} options")
-        aextra = {k: ck.option(k, a[k], f"{w} {k}") for k in EXTRA_OPTIONS
+        aextra = {k: _axis(ck, k, a[k], f"{w} {k}") for k in EXTRA_OPTIONS
                   if OPTIONS[k].toml == "algorithm" and k in a}
         try:   # the one build from the name; each run copies it with its step size
             proto = algs.make(aname, 1.0, **options)
@@ -148,11 +185,10 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                 spec = template.format(**fill)
                 if spec not in graphs:   # the one parse of the spec; runs share the graph
                     try:
-                        graphs[spec] = tp.from_spec(spec)
+                        graphs[spec] = _build_topology(spec)
                     except (ValueError, TypeError) as e:
                         raise ck.err(f"{gw}[topology] spec", str(e)) from None
-                G = graphs[spec]
-                nn = (G[0] if isinstance(G, list) else G).number_of_nodes()
+                G, nn = graphs[spec]
                 params = {k: _per_node(v, nn, f"{ck.source}: {gw}[problem] {k}")
                           for k, v in pparams.items()}
                 params["n"] = nn
@@ -160,9 +196,13 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                 for aname, label, sizes, rounds_l, options, proto, aextra in adecl:
                     for sz in sizes:
                         alpha = parse_step_size(sz, nn)
-                        for R in rounds_l:
-                            # rounds one iteration costs, under a round budget
-                            c = R * type(proto).mixings if budget == "rounds" else 1
+                        for R, (xval, xraw) in itertools.product(
+                                rounds_l, _combos({**extra, **aextra})):
+                            # rounds one iteration costs, under a round budget; a server
+                            # method (mixings = 0) counts one round per iteration (one
+                            # upload and download of the participating clients)
+                            c = max(1, R * type(proto).mixings) if budget == "rounds" \
+                                else 1
                             it = steps // c
                             if it < 1:
                                 raise ck.err("", f"{gw}[study] steps = {steps} with budget "
@@ -171,7 +211,9 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                                                  f"iteration)")
                             le, ce = max(1, log_every // c), max(1, ckpt // c)
                             name = run_name(label, alpha, R, options, spec, sg, batched,
-                                            prefix=gname)
+                                            prefix=gname, extra={
+                                                k: xraw[k] for k in
+                                                nondefault_options(xval)})
                             runs.append(RunSpec(
                                 name=name, group=gname, algorithm=aname, label=label,
                                 options=dict(options), step_size=alpha,
@@ -182,7 +224,7 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                                 batch_size=batch_size, weights=weights,
                                 weight_seed=weight_seed, divergence=divergence,
                                 checkpoint_every=ce, metric=metric,
-                                extra={**extra, **aextra},
+                                extra=xval,
                                 built=dataclasses.replace(proto, alpha=alpha), graph=G))
     return runs, metric, (steps, ckpt, budget)
 

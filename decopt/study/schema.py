@@ -112,6 +112,16 @@ def topology_label(spec: str) -> str:
     return f"{family}[{','.join(parts)}]" if parts else family
 
 
+def _jsonable_option(v):
+    """A run option's value as JSON (a cost profile or compressor by its description)."""
+    as_dict = getattr(v, "as_dict", None)
+    if callable(as_dict):
+        return as_dict()
+    if isinstance(v, (str, int, float, bool, list, dict)) or v is None:
+        return v
+    return str(v)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.,=+\-\[\]]", "_", name)
 
@@ -162,7 +172,7 @@ class RunSpec:
         """Everything that determines the numbers (compared to skip finished runs).
         Extra options appear only when they differ from their defaults, so results
         written before an option existed stay valid."""
-        extra = {k: v for k, v in self.extra.items() if v != OPTIONS[k].default}
+        extra = {k: _jsonable_option(v) for k, v in nondefault_options(self.extra).items()}
         return json.loads(json.dumps({**extra,
             "algorithm": self.algorithm, "options": self.options,
             "step_size": self.step_size, "rounds": self.rounds, "problem": self.problem,
@@ -189,12 +199,36 @@ class RunSpec:
                     divergence=self.divergence, **self.extra)
 
 
-def run_name(label, step_size, rounds, options, topology, seeds, batched, prefix=None):
-    """``push_pull[alpha=0.05]--exp[n=16]--seed=3`` (benchopt style)."""
+def option_label(name, value) -> str:
+    """How a run option's value appears in a run name: a spec string as written
+    (``topk:0.1``), a number shortly, a cost profile by its name."""
+    name_attr = getattr(value, "name", None)
+    if isinstance(value, dict):
+        return str(value.get("name", "custom"))
+    if isinstance(name_attr, str) and not isinstance(value, str):
+        return name_attr
+    if isinstance(value, float):
+        return _fmt_num(value)
+    return str(value)
+
+
+def nondefault_options(extra: dict) -> dict:
+    """The run options of ``extra`` that differ from their defaults (what a run's name
+    and config record)."""
+    return {k: v for k, v in extra.items() if v != OPTIONS[k].default}
+
+
+def run_name(label, step_size, rounds, options, topology, seeds, batched, prefix=None,
+             extra=None):
+    """``push_pull[alpha=0.05]--exp[n=16]--seed=3`` (benchopt style); the run options
+    in ``extra`` (name -> value as written) are appended to the parameters, e.g.
+    ``choco[alpha=0.05,compression=topk_0.1]`` (``:`` becomes ``_`` in directory
+    names)."""
     params = [f"alpha={_fmt_num(step_size)}"]
     if rounds > 1:
         params.append(f"R={rounds}")
     params += [f"{k}={v}" for k, v in sorted(options.items())]
+    params += [f"{k}={option_label(k, v)}" for k, v in sorted((extra or {}).items())]
     seed_part = (f"seeds={','.join(map(str, seeds))}" if batched else f"seed={seeds[0]}")
     parts = ([prefix] if prefix else []) + [f"{label}[{','.join(params)}]",
                                             topology_label(topology), seed_part]

@@ -18,7 +18,7 @@ from ..resolve import execute_run
 from ..result import Result
 from .execute import _clear_run_dir, check_runs, check_writable, resolve_spec, study_meta
 from .parse import parse_study
-from .schema import RunSpec, run_name
+from .schema import RunSpec, nondefault_options, run_name
 
 __all__ = ["single_run_spec", "spec_from_run_json", "run_single", "compare_history"]
 
@@ -107,7 +107,8 @@ def spec_from_run_json(path) -> tuple[RunSpec, Result | None]:
         "steps", "log_every", "noise", "batch_size", "rounds", "weights", "weight_seed")}
     spec = RunSpec(
         name=st_meta.get("run") or run_name(label, cfg["step_size"], cfg["rounds"], options,
-                                            cfg["topology"], seeds, batched),
+                                            cfg["topology"], seeds, batched,
+                                            extra=nondefault_options(extra)),
         group=None, algorithm=cfg["algorithm"], label=label, options=cfg.get("options") or {},
         step_size=cfg["step_size"], step_size_expr=str(cfg["step_size"]),
         rounds=cfg["rounds"], problem=cfg["problem"], problem_params=cfg["problem_params"],

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..formatting import fmt_number as _fmt_num
 from ..formatting import fmt_short, format_table
+from ..options import OPTIONS
 from ..result import atomic_write
-from .schema import METRICS, Study, topology_label
+from .schema import METRICS, Study, nondefault_options, option_label, topology_label
 
 # ============================================================================ summary
 SUMMARY_FIELDS = ["run", "group", "algorithm", "label", "problem", "topology", "n",
@@ -22,6 +23,8 @@ def summary_rows(study: Study, results: dict) -> tuple[list[str], list[dict]]:
     """One row per run and seed, in the study's order (finished runs only)."""
     rows = []
     metric_keys = []
+    # run options (compression, link_failure, ...) set away from their default in some run
+    option_keys = sorted({k for r in study.runs for k in nondefault_options(r.extra)})
     for r in study.runs:
         res = results.get(r.name)
         if res is None:
@@ -35,16 +38,20 @@ def summary_rows(study: Study, results: dict) -> tuple[list[str], list[dict]]:
                    "label": r.label, "problem": r.problem, "topology": r.topology,
                    "n": r.n, "step_size": r.step_size, "rounds": r.rounds, "steps": r.steps,
                    "seed": s, "success": res.success, "message": res.message}
+            for k in option_keys:   # the value of every run (its default when unset)
+                v = r.extra.get(k, OPTIONS[k].default)
+                row[k] = "" if v is None else option_label(k, v)
             for k in METRICS:
                 if k in h:
                     v = np.asarray(h[k][-1])
                     row[k] = float(v[si] if (r.batched and v.ndim) else v)
-            row["comm_rounds"] = int(res.counters.get("rounds", 0))
+            row["comm_rounds"] = _rounds(res)
             row["grad_evals"] = int(np.asarray(h["grad_evals"])[-1]) if "grad_evals" in h \
                 else ""
             row["wall_time"] = res.wall_time
             rows.append(row)
-    header = SUMMARY_FIELDS + metric_keys + ["comm_rounds", "grad_evals", "wall_time"]
+    header = SUMMARY_FIELDS + option_keys + metric_keys + ["comm_rounds", "grad_evals",
+                                                           "wall_time"]
     return header, rows
 
 
@@ -61,6 +68,16 @@ def write_summary(study: Study, study_dir: Path, results: dict) -> Path:
     return path
 
 
+def _rounds(res) -> int:
+    """Communication rounds of a run: gossip rounds, or for a server method (no gossip,
+    uploads counted) one round per iteration."""
+    c = res.counters
+    rounds = int(c.get("rounds", 0))
+    if rounds == 0 and c.get("uploads", 0):
+        return int(res.nit)
+    return rounds
+
+
 def table_rows(study: Study, results: dict):
     """Per run (seeds aggregated): label, topology, alpha, R, metric (mean over seeds),
     communication rounds, wall time, successes."""
@@ -71,7 +88,7 @@ def table_rows(study: Study, results: dict):
             continue
         v = np.asarray(res.history.get(study.metric, [np.nan])[-1], dtype=float)
         out.append({"run": r, "result": res, "metric": float(np.mean(v)),
-                    "rounds": int(res.counters.get("rounds", 0)), "time": res.wall_time,
+                    "rounds": _rounds(res), "time": res.wall_time,
                     "success": res.success})
     return out
 
@@ -81,7 +98,10 @@ def study_table(study: Study, results: dict, seeds_merged: bool = True) -> str:
     groups: dict = {}
     for item in table_rows(study, results):
         r = item["run"]
-        key = (r.group, r.label, r.rounds, r.step_size, r.topology, r.problem)
+        opts = ",".join(f"{k}={option_label(k, v)}"
+                        for k, v in sorted(nondefault_options(r.extra).items()))
+        key = (r.group, r.label + (f"[{opts}]" if opts else ""), r.rounds, r.step_size,
+               r.topology, r.problem)
         groups.setdefault(key, []).append(item)
     rows = []
     for (g, label, R, alpha, topo, prob), items in groups.items():

@@ -9,11 +9,23 @@ import copy
 import pytest
 
 from paper_figures import link_failures as fig
+from paper_figures.common import load_runs, run_study
 
 
 @pytest.fixture(scope="module")
-def data():
-    return fig.collect(None, quick=True)
+def data(tmp_path_factory):
+    """The quick study experiments/link_failures.toml, run into a temporary directory."""
+    study, d = run_study(fig.STUDY, quick=True, results=tmp_path_factory.mktemp("lf"),
+                         progress=False, echo=None)
+    return fig.collect(load_runs(study, d))
+
+
+def test_study_grid(data):
+    assert set(data["methods"]) == set(fig.EXACT + fig.BIASED)
+    assert data["ps"] == [0.0, 0.5] and data["n"] == 8
+    for m in data["methods"].values():
+        assert [r["p"] for r in m["rows"]] == [0.0, 0.5]
+        assert m["rows"][0]["messages"] != m["rows"][1]["messages"]   # drops counted
 
 
 def test_claim_supported_on_quick_data(data):

@@ -43,6 +43,13 @@ CASES = {
     "uniform_pi": ([(verify.claim_deterministic, {})], {"3d", "3e", "3f"}),
     "single_round": ([(verify.claim_multigossip, {})], {"4a", "4b", "4c"}),
     "transient_without_square": ([(verify.claim_bounds, {})], {"5a"}),
+    # compressed communication (claim 6) and federated methods (claim 7)
+    "choco_without_memory": ([(verify.claim_compression, {})], {"6a", "6b"}),
+    "randk_unscaled": ([(verify.claim_compression, {})], {"6c"}),
+    "topk_keeps_smallest": ([(verify.claim_compression, {})], {"6d"}),
+    "fedavg_without_server": ([(verify.claim_federated, {})], {"7a"}),
+    "scaffold_without_control": ([(verify.claim_federated, {})], {"7b"}),
+    "qffl_inverse_weights": ([(verify.claim_federated, {})], {"7c"}),
 }
 
 _cache: dict = {}
@@ -87,15 +94,17 @@ def test_pull_diag_without_correction_fails_both_checks():
 
 def test_mutations_restore_what_they_patch():
     import topologies as tp
-    from decopt import algorithms, network, theory
+    from decopt import algorithms, compression, network, theory
 
-    before = (dict(algorithms.ALGORITHMS), network.Network.__init__, tp.perron_vector,
-              theory.transient_iterations)
+    def state():
+        return (dict(algorithms.ALGORITHMS), network.Network.__init__, tp.perron_vector,
+                theory.transient_iterations, compression.RandK, compression.TopK)
+
+    before = state()
     for make in M.MUTATIONS.values():
         with make():
             pass
-    after = (dict(algorithms.ALGORITHMS), network.Network.__init__, tp.perron_vector,
-             theory.transient_iterations)
+    after = state()
     assert before == after
 
 
