@@ -8,7 +8,7 @@ compressed methods uses:
 - a *biased contractive* operator C satisfies E||C(x) - x||^2 <= (1 - delta) ||x||^2.
 
 (An unbiased Q with constant omega gives the contractive C = Q / (1 + omega) with
-delta = 1/(1 + omega); CHOCO-SGD [2] uses this convention.) Each operator states its
+delta = 1/(1 + omega); CHOCO-SGD [2]_ uses this convention.) Each operator states its
 constant in its docstring and exposes it as ``omega(d)`` or ``delta(d)``.
 
 ``bits(d)`` is the number of bits one compressed d-vector costs on the wire, values
@@ -28,8 +28,8 @@ Specs
 -----
 :func:`parse` turns the strings of ``decopt.run(..., compression=...)``, TOML and the CLI
 into operators: ``"topk:0.1"``, ``"randk:0.1"`` (scaled, unbiased),
-``"randk_biased:0.1"`` (unscaled, contractive), ``"qsgd:16"``, ``"sign"``, ``"fp16"``,
-``"bf16"``, ``"none"``.
+``"randk_biased:0.1"`` (unscaled, contractive; top-k and rand-k as in [3]_),
+``"qsgd:16"`` ([1]_), ``"sign"`` ([4]_), ``"fp16"``, ``"bf16"``, ``"none"``.
 
 References
 ----------
@@ -86,8 +86,8 @@ def _check_ratio(name: str, ratio) -> float:
 class Compressor:
     """Base class: ``op(x, seed=0, nodes=None, counter=0)`` compresses each row of x.
 
-    Parameters of ``__call__``
-    --------------------------
+    Calling ``op(x, seed, nodes, counter)`` takes:
+
     x : array (m, d) or (runs, m, d)
         The dense vectors, one per node (per run).
     seed : int or list of int
@@ -257,8 +257,8 @@ class RandK(Compressor):
 class QSGD(Compressor):
     """s-level stochastic quantisation (QSGD [1], Section 3.1).
 
-    Q(x)_j = ||x||_2 sign(x_j) xi_j, where with l = floor(s |x_j| / ||x||_2),
-    xi_j = (l + 1)/s with probability s |x_j|/||x||_2 - l and l/s otherwise.
+    Q(x)_j = ||x||_2 sign(x_j) xi_j, where with l = floor(s abs(x_j) / ||x||_2),
+    xi_j = (l + 1)/s with probability s abs(x_j)/||x||_2 - l and l/s otherwise.
     Unbiased, with omega = min(d/s^2, sqrt(d)/s) ([1], Lemma 3.1).
     Bits: 64 + d (1 + ceil(log2(s + 1))) -- the norm as float64, then a sign bit and a
     level in {0, ..., s} per coordinate (fixed-length code; the Elias code of [1] is
@@ -322,7 +322,7 @@ class ScaledSign(Compressor):
 class Float16(Compressor):
     """IEEE half precision: round each value to float16 (nearest, ties to even).
 
-    Relative error per entry <= u = 2^-11 for |x_j| in the normal range
+    Relative error per entry <= u = 2^-11 for abs(x_j) in the normal range
     [6.1e-5, 65504], so ||C(x) - x||^2 <= u^2 ||x||^2 there (delta = 1 - 2^-22);
     smaller entries lose relative accuracy (subnormals, absolute error <= 2^-25) and
     entries beyond 65504 overflow to +-inf (the run then reports divergence).
@@ -349,7 +349,7 @@ class BFloat16(Compressor):
     Computed in numpy by rounding to float32, then rounding the float32 bit pattern to
     its upper 16 bits (round to nearest, ties to even, on the integer view). Relative
     error per entry <= 2^-8 + 2^-24 (the second term from the float32 step) for
-    |x_j| in float32's normal range; beyond 3.4e38 entries become inf.
+    abs(x_j) in float32's normal range; beyond 3.4e38 entries become inf.
     Bits: 16 d.
     """
 

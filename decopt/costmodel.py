@@ -313,7 +313,7 @@ class SimClock:
         self.comm += self.model._round_from_degree(hit[1], bits)
 
     def charge(self, calls: int, samples: int = 1) -> None:
-        """Account oracle calls ``self.calls .. calls - 1`` (``samples`` each)."""
+        """Account the oracle calls ``self.calls`` to ``calls - 1`` (``samples`` each)."""
         m = self.model
         if not m.random_compute:
             k = int(calls) - self.calls

@@ -187,7 +187,8 @@ def resolve(topology, need: str, *, weights: str = "uniform", weight_seed=0) -> 
         See the module docstring.
     need : {"doubly", "symmetric", "row", "column", "row+column"}
     weights : {"uniform", "random"}
-        Weight rule applied to digraphs: the uniform rules of ALGORITHMS.md §1, or the
+        Weight rule applied to digraphs: the uniform degree rules (see the theory page,
+        docs/theory.rst, section "Weights"), or the
         papers' random integer weights (row and column normalisations of one matrix).
     weight_seed : int
         Seed of the random weight rule.

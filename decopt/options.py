@@ -6,9 +6,11 @@ command line, with ``-`` for ``_`` in the flag), its default, the function that 
 value, where it lives in a study file (``study`` for ``[study]``, ``algorithm`` for
 ``[[algorithm]]``, ``topology`` for ``[topology]``), its CLI flag and a help line.
 
-How to add an option (e.g. ``compression``, ``link_failure``, ``activation``,
-``local_steps``, ``participation``, ``cost_model``)
------------------------------------------------------------------------------------
+How to add an option
+--------------------
+The options ``compression``, ``link_failure``, ``activation``, ``local_steps``,
+``participation`` and ``cost_model`` were added this way:
+
 1. Add a row to :data:`RUN_OPTIONS`, e.g.::
 
        RunOption("link_failure", 0.0, _number(0.0), "study", "--link-failure", float,

@@ -121,7 +121,7 @@ def directed_ring(n) -> nx.DiGraph:
 
     References
     ----------
-    .. [LCLY25] arXiv:2506.04600, Section 2 of ALGORITHMS.md.
+    .. [LCLY25] arXiv:2506.04600, Section 2 (see the theory page, docs/theory.rst).
     """
     n = _n(n)
     i = np.arange(n)

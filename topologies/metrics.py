@@ -3,7 +3,8 @@
 Edge j -> i means j can send to i. Mixing matrices are receiver-first: M[i, j] > 0 only if
 j -> i or j == i.
 
-Definitions (ALGORITHMS.md section 2, [LCLY25], [LHXY23]):
+Definitions ([LCLY25] = arXiv:2506.04600, [LHXY23] = arXiv:2312.04928; see the theory
+page of the docs, docs/theory.rst, section "Effective metrics"):
 
 - Row-stochastic A: left Perron vector pi^T A = pi^T; beta_A =
   || Pi^{1/2} (A - 1 pi^T) Pi^{-1/2} ||_2 with Pi = Diag(pi).

@@ -44,7 +44,7 @@ class QFFL(Algorithm):
       Dw_k = L (w - wbar_k);  Delta_k = F_k(w)^q Dw_k;
       h_k = q F_k(w)^(q-1) ||Dw_k||^2 + L F_k(w)^q;
     - server: w <- w - sum_{k in S} Delta_k / sum_{k in S} h_k
-      (one ``net.average`` of (Delta_k, h_k): the 1/|S| cancels).
+      (one ``net.average`` of (Delta_k, h_k): the 1/#S cancels).
 
     F_k(w) is the full local loss at w (plus 1e-10, as in the authors' code). With
     q = 0: w <- mean_{k in S} wbar_k, FedAvg.

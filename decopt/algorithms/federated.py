@@ -99,11 +99,11 @@ class FedAvg(Algorithm):
 
     Algorithm
     ---------
-    Round t, sampled clients S_t (|S_t| = ceil(p n)), server model x_t:
+    Round t, sampled clients S_t (``#S_t = ceil(p n)``), server model x_t:
 
     - each i in S_t: y_i^0 = x_t; y_i^{k+1} = y_i^k - alpha g_i(y_i^k), k < tau;
       Delta_i = y_i^tau - x_t;
-    - server: Delta_t = (1/|S_t|) sum_{i in S_t} Delta_i (``net.average``), then
+    - server: Delta_t = (1/#S_t) sum_{i in S_t} Delta_i (``net.average``), then
 
       * ``"sgd"`` (FedAvg): x_{t+1} = x_t + eta Delta_t;
       * FedOpt [2, Algorithm 2]: m_t = beta1 m_{t-1} + (1 - beta1) Delta_t and
@@ -268,12 +268,12 @@ class Scaffold(Algorithm):
 
     Algorithm
     ---------
-    Round t, sampled clients S (|S| = ceil(p n)), server state (x, c):
+    Round t, sampled clients S (``#S = ceil(p n)``), server state (x, c):
 
     - each i in S: y_i = x; tau times y_i <- y_i - alpha (g_i(y_i) - c_i + c);
       c_i^+ = c_i - c + (x - y_i) / (tau alpha)   (option II); non-sampled c_i stay;
-    - server: x <- x + eta (1/|S|) sum_{i in S} (y_i - x),
-      c <- c + (|S|/n) (1/|S|) sum_{i in S} (c_i^+ - c_i)   (one ``net.average``).
+    - server: x <- x + eta (1/#S) sum_{i in S} (y_i - x),
+      c <- c + (#S/n) (1/#S) sum_{i in S} (c_i^+ - c_i)   (one ``net.average``).
 
     c^0 = c_i^0 = 0. Exact with deterministic gradients (at the fixed point c_i =
     grad f_i(x*)). ``control=False`` keeps every control variate at zero, which is

@@ -195,7 +195,8 @@ def logistic(n=16, dim=10, samples_per_node=200, heterogeneity=0.0, rho=0.01, se
         f_i(x) = \\frac{1}{m} \\sum_{l=1}^{m} \\log(1 + \\exp(-y_{i,l} h_{i,l}^T x))
                  + \\rho \\sum_{j=1}^{d} \\frac{x_j^2}{1 + x_j^2}.
 
-    Data model (ALGORITHMS.md section 5): ``x_opt ~ N(0, I_d)``; features
+    Data model (arXiv:2506.04600, arXiv:2506.18075; see the theory page, docs/theory.rst,
+    section "Problems of the papers"): ``x_opt ~ N(0, I_d)``; features
     ``h ~ N(0, I_d)``; label ``y = +1`` with probability ``sigmoid(h^T x_opt_i)``, else
     ``-1``. Homogeneous (``heterogeneity = 0``): ``x_opt_i = x_opt`` for every node, i.e.
     one global sample set of ``n * samples_per_node`` points cut into ``n`` equal

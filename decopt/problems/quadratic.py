@@ -66,9 +66,9 @@ class QuadraticProblem(Problem):
 def quadratic(n=16, dim=5, heterogeneity=1.0, condition=1.0, seed=0):
     """Heterogeneous quadratics ``f_i(x) = 0.5 (x - b_i)^T H_i (x - b_i)``.
 
-    The check problem of [LCLY25]_ / [LLY25]_ (ALGORITHMS.md section 4, predictions 1, 3,
-    4 and 5): with ``condition == 1`` every ``H_i = I``, i.e. ``f_i = 0.5 ||x - b_i||^2``,
-    whose minimiser is the mean of the ``b_i``.
+    The check problem of [LCLY25]_ / [LLY25]_ (see the theory page, docs/theory.rst,
+    "Checkable predictions" 1, 3, 4 and 5): with ``condition == 1`` every ``H_i = I``,
+    i.e. ``f_i = 0.5 ||x - b_i||^2``, whose minimiser is the mean of the ``b_i``.
 
     Parameters
     ----------

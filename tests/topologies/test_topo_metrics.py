@@ -1,4 +1,4 @@
-"""Effective metrics against the closed forms of ALGORITHMS.md section 2."""
+"""Effective metrics against the closed forms of arXiv:2506.04600, Section 2 (docs/theory.rst)."""
 
 import math
 
@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 import topologies as tp
 
-# Reference values quoted to 4 decimals in ALGORITHMS.md: |error| <= 5e-5 (half a unit in
+# Reference values quoted to 4 decimals in arXiv:2506.04600: |error| <= 5e-5 (half a unit in
 # the last quoted digit).
 REF4 = 5e-5
 # Exact closed forms (cos(pi/n), 1 - 2/(1+tau), rational kappas) from an O(n^3) dense SVD /
@@ -68,7 +68,7 @@ def test_skewed_ring(n, ref):
 
 def test_skewed_ring_tiny_diagonals():
     A = _A(tp.skewed_ring(32))
-    # ALGORITHMS.md quotes 3.9e-10 (2 digits) at k = 32: relative tolerance 2%.
+    # arXiv:2506.04600 quotes 3.9e-10 (2 digits) at k = 32: relative tolerance 2%.
     worst = tp.theta(A, horizon=64)
     assert 1 / worst == pytest.approx(3.9e-10, rel=0.02)
     V = np.eye(32)

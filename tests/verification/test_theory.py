@@ -87,8 +87,8 @@ def test_sgd_ergodic_average_closed_form(first):
     assert cf0 == pytest.approx(direct, rel=1e-12)
 
 
-def test_sgd_plateau_value_of_algorithms_md():
-    # ALGORITHMS.md §4 prediction 1: gamma d sigma^2/(2 - gamma) = 0.128 for 0.05, 5, 1
+def test_sgd_plateau_value_of_the_theory_page():
+    # docs/theory.rst, checkable prediction 1: gamma d sigma^2/(2 - gamma) = 0.128 for 0.05, 5, 1
     assert th.sgd_plateau(0.05, 5, 1.0) == pytest.approx(0.25 / 1.95, rel=1e-12)
     assert th.sgd_plateau(0.05, 5, 1.0, n=8, R=3) == pytest.approx(0.25 / 1.95 / 24)
     # and the long-run limit of the ergodic average
