@@ -164,7 +164,8 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
     # under MPI the root decides (ranks need not share the checkpoint's file system)
     if checkpoint is not None and resume and net.bcast(
             Path(checkpoint).exists() if root else None):
-        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0)
+        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0,
+                                                     config)
     t0 = time.perf_counter() - elapsed0
     success, message = True, "finished"
     bar = None
@@ -230,7 +231,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                 if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
                         and k < steps and stop is None:
                     _save_checkpoint(checkpoint, net, state, oracle, k,
-                                     time.perf_counter() - t0, hist)
+                                     time.perf_counter() - t0, hist, config)
                 # A signal is acted on between iterations; under MPI only at logged steps,
                 # where all ranks agree (a collective), so no rank is left waiting.
                 if intr.signum is not None or (multi and at_log):
@@ -247,7 +248,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             bar.close()
         if checkpoint is not None and consistent and (not multi or isinstance(exc, Interrupted)):
             _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
-                             hist)
+                             hist, config)
         if not isinstance(exc, Interrupted):
             raise Interrupted(signal.SIGINT, k if consistent else None,
                               checkpoint if consistent else None) from exc
@@ -282,8 +283,23 @@ def _clocks(net):
     return [obs for obs in net.observers if isinstance(obs, SimClock)]
 
 
-def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
-    """Gathered state, oracle counter, counters and history so far (atomic)."""
+def config_key(config) -> str:
+    """The run's config as canonical JSON, without what may change between a run and
+    its resumption (the backend): checkpoints and MPI ranks compare it."""
+    import json
+    return json.dumps({k: v for k, v in config.items() if k != "backend"},
+                      sort_keys=True, default=str)
+
+
+def config_digest(config) -> str:
+    """SHA-256 of :func:`config_key`."""
+    import hashlib
+    return hashlib.sha256(config_key(config).encode()).hexdigest()
+
+
+def _save_checkpoint(path, net, state, oracle, k, elapsed, hist, config=None):
+    """Gathered state, oracle counter, counters, history so far and the run's config
+    (atomic)."""
     import io
     full = _gather_state(net, state)
     if not net.is_root:
@@ -298,6 +314,8 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
         arrays["clock"] = np.concatenate([[clock.comm, clock.calls], clock.compute])
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
+    if config is not None:
+        arrays["config"] = np.array(config_key(config))
     bio = io.BytesIO()
     np.savez(bio, **arrays)
     atomic_write(path, bio.getvalue())
@@ -308,8 +326,41 @@ def _read_npz(path) -> dict:
         return {key: z[key] for key in z.files}
 
 
-def _load_checkpoint(path, alg, oracle, net, X0):
-    z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
+def _read_checked(path, config):
+    """``(arrays, None)`` of a checkpoint made by the same run config, else
+    ``(None, message)`` naming the file and the first key that differs."""
+    import json
+    try:
+        z = _read_npz(path)
+        for key in ("state_x", "meta", "oracle", "elapsed"):
+            z[key]
+    except Exception as e:   # BadZipFile, EOFError, KeyError, ValueError, OSError
+        return None, (f"checkpoint {path} is corrupt or not a decopt checkpoint "
+                      f"({type(e).__name__}: {e}); delete it or run without resume")
+    if config is None:
+        return z, None
+    if "config" not in z:
+        return None, (f"checkpoint {path} records no run configuration (made by an older "
+                      f"decopt), so it cannot be checked against this run; delete it or "
+                      f"run without resume")
+    try:
+        old = json.loads(str(z["config"]))
+    except ValueError:
+        old = None
+    new = json.loads(config_key(config))
+    if old != new:
+        old = old if isinstance(old, dict) else {}
+        key = next(k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+        return None, (f"checkpoint {path} was made by a different run: {key} = "
+                      f"{old.get(key)!r} there, {new.get(key)!r} here; delete it or run "
+                      f"without resume")
+    return z, None
+
+
+def _load_checkpoint(path, alg, oracle, net, X0, config=None):
+    z, err = net.bcast(_read_checked(path, config) if net.is_root else None)
+    if err is not None:                                       # MPI: only the root reads
+        raise ValueError(err)
     fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
     hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
     names = ([str(v) for v in z["meta_names"]] if "meta_names" in z

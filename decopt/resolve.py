@@ -22,7 +22,7 @@ import numpy as np
 from . import algorithms as algs
 from . import problems as probs
 from .backends.select import make_network
-from .loop import _loop, _Metrics
+from .loop import _loop, _Metrics, config_digest
 from .mixing import Mixing, pi_weights, resolve
 from .options import OPTIONS, REQUIRED, check_run_options
 from .oracle import Oracle, as_seed
@@ -321,6 +321,9 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
     net = make_network(backend, r.mixing, o["rounds"], comm=comm,
                        participation=o["participation"], link_failure=o["link_failure"],
                        activation=o["activation"], seeds=r.seeds)
+    # every rank runs the same config, or every rank stops here (never a hang later)
+    net.check_agree("run configuration (algorithm, step size, options, seeds, steps, "
+                    "log_every, noise, rounds, run options)", config_digest(r.config()))
     net.check_agree("problem", problem.checksum())
     if o["cost_model"] is not None:           # sim_time: a clock observing every round
         from .costmodel import SimClock

@@ -78,6 +78,9 @@ def main(argv=None) -> int:
     except ValueError:  # not the main thread
         old = None
     try:
+        out = getattr(args, "out", None)
+        if out is not None and not str(out).strip():
+            raise ValueError(f"--out {out!r} is empty; give a directory (or file) name")
         if args.command == "run":
             return cmd_run(args)
         if args.command == "demo":

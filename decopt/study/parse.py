@@ -50,8 +50,8 @@ def parse_study(doc: dict, source: str = "<study>", quick: bool = False,
     name = study_tab.get("name", default_name)
     ck.str(name, "[study] name")
     if not _NAME_OK.match(name):
-        raise ck.err("[study] name", f"= {name!r} must contain only letters, digits and "
-                                     f"_ . + = -")
+        raise ck.err("[study] name", f"= {name!r} must be a plain name: letters, digits and "
+                                     f"_ . + = -, not only dots")
     description = ck.str(study_tab.get("description", ""), "[study] description")
 
     if groups is None:

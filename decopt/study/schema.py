@@ -30,7 +30,9 @@ GROUP_KEYS = ("name", "study", "problem", "topology", "algorithm", "quick")
 BUDGETS = ("iterations", "rounds")
 PLACEHOLDERS = ("n", "seed", "rows", "cols")
 
-_NAME_OK = re.compile(r"^[A-Za-z0-9_.+=-]+$")
+_NAME_OK = re.compile(r"^(?!\.+$)[A-Za-z0-9_.+=-]+$")   # "." and ".." are not names
+#: Longest directory name a run gets; longer run names are shortened (prefix + hash).
+MAX_DIR_NAME = 120
 _STEP_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?:([/*])\s*n\s*)?$")
 
 
@@ -116,6 +118,18 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.,=+\-\[\]]", "_", name)
 
 
+def dir_name_of(name: str) -> str:
+    """The directory name of a run called ``name``: the name itself when it is short
+    enough for every file system, else a prefix plus a hash of the full name (the full
+    name stays in ``run.json`` and ``summary.csv``). Deterministic."""
+    import hashlib
+    if len(name.encode()) <= MAX_DIR_NAME and name.strip(".") and "/" not in name:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    prefix = name.encode()[:MAX_DIR_NAME - 18].decode("ascii", "ignore").replace("/", "_")
+    return f"{prefix}--{digest}"
+
+
 # ============================================================================ runs
 @dataclass
 class RunSpec:
@@ -157,6 +171,11 @@ class RunSpec:
     #: The graph built once from the ``topology`` spec at expansion (None: built when
     #: the run is resolved).
     graph: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def dir_name(self) -> str:
+        """The run's directory name (see :func:`dir_name_of`)."""
+        return dir_name_of(self.name)
 
     def config(self) -> dict:
         """Everything that determines the numbers (compared to skip finished runs).

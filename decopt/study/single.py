@@ -134,7 +134,7 @@ def run_single(spec: RunSpec, out=None, *, overwrite=False, backend="auto", comm
     root = comm is None or comm.Get_rank() == 0
     out_dir = None
     if out is not None and root:
-        out_dir = Path(out) / spec.name
+        out_dir = Path(out) / spec.dir_name
         check_writable(Path(out))
         if (out_dir / "run.json").exists() and not overwrite:
             raise ValueError(f"{out_dir} already holds a finished run; use --overwrite to "
