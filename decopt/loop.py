@@ -38,26 +38,49 @@ class Interrupted(KeyboardInterrupt):
 
 class _DeferredInterrupts:
     """SIGINT/SIGTERM set a flag that the loop reads between iterations, so a checkpoint
-    is always taken at a consistent point. A second signal interrupts at once. Only in
-    the main thread (signal handlers cannot be installed elsewhere)."""
+    is always taken at a consistent point. A second signal interrupts at once, unless
+    ``second_raises`` is False (under MPI, where a rank that raises alone would leave the
+    others waiting in a collective). Only in the main thread (signal handlers cannot be
+    installed elsewhere).
+
+    Nested use shares the outermost flag: a study run under MPI defers signals for the
+    whole study (see :func:`decopt.study.run_study`), and each run's loop reads the same
+    flag."""
+
+    _outer = None
+
+    def __init__(self, second_raises: bool = True):
+        self.second_raises = second_raises
 
     def __enter__(self):
-        self.signum = None
+        self._signum = None
         self._prev = {}
+        self._shared = _DeferredInterrupts._outer
+        if self._shared is not None:
+            return self
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 try:
                     self._prev[sig] = signal.signal(sig, self._handler)
                 except (ValueError, OSError):  # pragma: no cover - exotic embedders
                     pass
+            if self._prev:
+                _DeferredInterrupts._outer = self
         return self
 
+    @property
+    def signum(self):
+        return self._shared.signum if self._shared is not None else self._signum
+
     def _handler(self, signum, frame):
-        if self.signum is not None:
+        if self._signum is not None and self.second_raises:
             raise KeyboardInterrupt
-        self.signum = signum
+        if self._signum is None:
+            self._signum = signum
 
     def __exit__(self, *exc):
+        if _DeferredInterrupts._outer is self:
+            _DeferredInterrupts._outer = None
         for sig, prev in self._prev.items():
             signal.signal(sig, prev)
         return False
@@ -207,7 +230,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
     consistent = False   # True between iterations: state, oracle and counters agree
     k = k0
     try:
-        with _DeferredInterrupts() as intr, np.errstate(over="ignore", invalid="ignore",
+        with _DeferredInterrupts(second_raises=not multi) as intr, np.errstate(over="ignore", invalid="ignore",
                                                         divide="ignore", under="ignore"):
             if state is None:
                 net.set_step(0)
@@ -233,13 +256,15 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                     _save_checkpoint(checkpoint, net, state, oracle, k,
                                      time.perf_counter() - t0, hist, config)
                 # A signal is acted on between iterations; under MPI only at logged steps,
-                # where all ranks agree (a collective), so no rank is left waiting.
-                if intr.signum is not None or (multi and at_log):
+                # where every rank takes part in the same collective (a rank that saw
+                # the signal at another step waits for the next logged one), so every
+                # rank stops at the same iteration and none is left waiting.
+                if multi:
+                    signum = int(net.allreduce_max(intr.signum or 0)) if at_log else 0
+                else:
                     signum = intr.signum or 0
-                    if multi:
-                        signum = int(net.allreduce_max(signum))
-                    if signum:
-                        raise Interrupted(signum, k, checkpoint)
+                if signum:
+                    raise Interrupted(signum, k, checkpoint)
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM, or a callback that raised KeyboardInterrupt: keep the current
         # iterate as a checkpoint when it is consistent, so resume=True continues with

@@ -100,10 +100,12 @@ def main(argv=None) -> int:
         what = "terminated (SIGTERM)" if term else "interrupted (SIGINT)"
         if msg.startswith("interrupted: "):
             msg = msg[len("interrupted: "):]
-        print(f"decopt: {what}: {msg}", file=sys.stderr)
+        if _world_rank() == 0:     # under MPI every rank stops; rank 0 says so, once
+            print(f"decopt: {what}: {msg}", file=sys.stderr, flush=True)
         return EXIT_SIGTERM if term else EXIT_SIGINT
     except (ValueError, TypeError) as e:
-        print(f"decopt: error: {_one_line(e)}", file=sys.stderr)
+        if _world_rank() == 0:     # every rank raises the same error (ranks agree first)
+            print(f"decopt: error: {_one_line(e)}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
     except (BrokenPipeError,):
         return EXIT_OK
@@ -117,6 +119,16 @@ def main(argv=None) -> int:
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)
+
+
+def _world_rank() -> int:
+    """This process's rank in its MPI job (0 when not launched by mpiexec), read from the
+    launcher's environment without importing mpi4py."""
+    import os
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def _one_line(e) -> str:

@@ -317,6 +317,28 @@ def run_study(study: Study, out, *, resume=False, overwrite=False, backend="auto
     """
     if comm is None:
         comm = default_comm(backend)
+    if comm is None or comm.Get_size() == 1:
+        return _run_study(study, out, resume, overwrite, backend, progress, echo, comm, None)
+    # Under MPI a signal is only a flag until every rank reaches the same point (a logged
+    # step of a run, or between runs), so that all ranks stop together and none waits
+    # in a collective that the others have left.
+    from ..loop import _DeferredInterrupts
+    with _DeferredInterrupts(second_raises=False) as intr:
+        return _run_study(study, out, resume, overwrite, backend, progress, echo, comm, intr)
+
+
+def _check_signal(comm, intr) -> None:
+    """Collective: raise KeyboardInterrupt (with ``signum``) on every rank when any rank
+    has received SIGINT/SIGTERM."""
+    from mpi4py import MPI
+    signum = comm.allreduce(int(intr.signum or 0), op=MPI.MAX)
+    if signum:
+        e = KeyboardInterrupt()
+        e.signum = signum
+        raise e
+
+
+def _run_study(study, out, resume, overwrite, backend, progress, echo, comm, intr):
     rank = comm.Get_rank() if comm is not None else 0
     root = rank == 0
     say = (echo if (root and echo) else (lambda *a, **k: None))
@@ -361,6 +383,8 @@ def run_study(study: Study, out, *, resume=False, overwrite=False, backend="auto
     current = None
     try:
         for r in todo:
+            if intr is not None:
+                _check_signal(comm, intr)
             current = r
             d = study_dir / r.dir_name
             lock, act, err, done = None, actions[r.name], None, None
@@ -412,6 +436,8 @@ def run_study(study: Study, out, *, resume=False, overwrite=False, backend="auto
                     write(f"  {r.name}: {study.metric}={metric:.3g} "
                           f"({res.wall_time:.1f}s) {status}")
             current = None
+        if intr is not None:
+            _check_signal(comm, intr)
     except KeyboardInterrupt as e:
         if bar is not None:
             bar.close()
