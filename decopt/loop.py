@@ -316,12 +316,6 @@ def config_key(config) -> str:
                       sort_keys=True, default=str)
 
 
-def config_digest(config) -> str:
-    """SHA-256 of :func:`config_key`."""
-    import hashlib
-    return hashlib.sha256(config_key(config).encode()).hexdigest()
-
-
 def _save_checkpoint(path, net, state, oracle, k, elapsed, hist, config=None):
     """Gathered state, oracle counter, counters, history so far and the run's config
     (atomic)."""

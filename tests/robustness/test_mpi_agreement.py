@@ -1,0 +1,68 @@
+"""Under MPI, ranks that pass different run configs are refused on every rank before
+step 0 (never a hang, never a result matching neither), and a bad-input message of
+``decopt run`` is printed once (rank 0), not once per rank."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from _robust_helpers import env_with_repo
+
+HERE = Path(__file__).resolve().parent
+
+
+def _mpiexec():
+    local = Path(sys.executable).parent / "mpiexec"
+    return str(local) if local.exists() else shutil.which("mpiexec")
+
+
+pytestmark = [pytest.mark.mpi,
+              pytest.mark.skipif(_mpiexec() is None, reason="needs mpiexec (the mpi extra)")]
+
+
+def test_ranks_with_different_run_configs_are_refused_on_every_rank():
+    pytest.importorskip("mpi4py")
+    proc = subprocess.run(["timeout", "120", _mpiexec(), "-n", "2", sys.executable, "-m",
+                           "mpi4py", str(HERE / "mpi_config_driver.py")],
+                          capture_output=True, text=True, env=env_with_repo(), timeout=150)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    # negative control: the same config on both ranks runs to the end
+    assert report.pop("same") == ["ok nit=20", "ok nit=20"]
+    assert set(report) == {"step_size", "seed", "algorithm", "steps", "log_every", "noise"}
+    for key, got in report.items():
+        assert len(got) == 2, (key, got)
+        for msg in got:     # every rank refused, naming the key that differs
+            assert msg.startswith("ValueError: MPI ranks disagree on the run configuration: "
+                                  f"{key} = "), (key, msg)
+
+
+def test_bad_input_is_printed_once_under_mpi(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text(textwrap.dedent("""
+        [study]
+        name = "bad"
+        steps = 10
+        no_such_key = 1
+        [problem]
+        name = "quadratic"
+        [topology]
+        spec = "exp:4"
+        [[algorithm]]
+        name = "push_pull"
+        step_size = 0.01
+        """))
+    proc = subprocess.run(["timeout", "120", _mpiexec(), "-n", "2", sys.executable, "-m",
+                           "mpi4py", "-m", "decopt", "run", str(f), "--out",
+                           str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env_with_repo(), timeout=150)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("decopt: ")]
+    assert len(lines) == 1 and "no_such_key" in lines[0], proc.stderr
+    assert proc.stderr.count("decopt: error") == 1, proc.stderr
