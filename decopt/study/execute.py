@@ -194,6 +194,8 @@ def run_action(r: RunSpec, d: Path, *, resume=False, overwrite=False, notes=None
         notes.append(f"{ckpt}: corrupt checkpoint, running the run again "
                      f"({_read_npz_error(ckpt)})")
         return "run", None
+    if (ckpt.exists() or started is not None) and _RunLock.busy(d):
+        return "run", None     # being written by another process: decided under its lock
     if ckpt.exists() or started is not None:
         if started is not None and started != cfg:
             raise ValueError(f"{d} holds an interrupted run with a different "
@@ -236,6 +238,25 @@ class _RunLock:
             if say is not None:
                 say(f"  {dir_name}: another process is writing this run; waiting for it")
             fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    @staticmethod
+    def busy(d: Path) -> bool:
+        """Whether another process holds the lock of run directory ``d`` now."""
+        try:
+            import fcntl
+        except ImportError:   # pragma: no cover - not POSIX
+            return False
+        path = d.parent / f".{d.name}.lock"
+        if not path.exists():
+            return False
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)      # closing releases a lock taken here
+        return False
 
     def release(self):
         if self.fd is not None:
