@@ -65,7 +65,8 @@ def main(argv=None) -> int:
             args, rest = parser.parse_args(argv), []
     except _UsageError as e:
         parser_usage = parser.format_usage().strip()
-        print(f"{parser_usage}\n{e}", file=sys.stderr)
+        if _world_rank() == 0:     # under MPI: once, not once per rank
+            print(f"{parser_usage}\n{e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as e:   # --help / --version
         return int(e.code or 0)
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
         # written to a temporary name and renamed), so say what failed, no traceback
         where = f" ({e.filename})" if e.filename else ""
         print(f"decopt: error: cannot write or read results: {e.strerror or e}{where}",
-              file=sys.stderr)
+              file=sys.stderr)   # (every rank: an OSError may be one rank's own)
         return EXIT_BAD_INPUT
     finally:
         if old is not None:

@@ -359,8 +359,39 @@ def _check_signal(comm, intr) -> None:
         raise e
 
 
+def _add_finished_elsewhere(study, study_dir, results) -> None:
+    """Add to ``results`` the runs of ``study`` that another process (writing the same
+    directory at the same time) has finished with the same config, so that the summary
+    written last lists every finished run."""
+    for r in study.runs:
+        if r.name in results or not (study_dir / r.dir_name / "run.json").exists():
+            continue
+        try:
+            act, res = run_action(r, study_dir / r.dir_name)
+        except ValueError:
+            continue
+        if act == "skip":
+            results[r.name] = res
+
+
+def _check_same_study(comm, study) -> None:
+    """Collective: every rank must have parsed the same study (the same runs and
+    configs), else ValueError on every rank."""
+    import hashlib
+    key = json.dumps([study.dir_name] + [[r.name, r.config()] for r in study.runs],
+                     sort_keys=True, default=str)
+    digests = comm.allgather(hashlib.sha256(key.encode()).hexdigest())
+    bad = [i for i, d in enumerate(digests) if d != digests[0]]
+    if bad:
+        raise ValueError(f"MPI ranks disagree on study {study.name!r}: rank(s) {bad} parsed "
+                         f"other runs or configs than rank 0; every rank must read the same "
+                         f"study file with the same options")
+
+
 def _run_study(study, out, resume, overwrite, backend, progress, echo, comm, intr):
     rank = comm.Get_rank() if comm is not None else 0
+    if comm is not None and comm.Get_size() > 1:
+        _check_same_study(comm, study)
     root = rank == 0
     say = (echo if (root and echo) else (lambda *a, **k: None))
     study_dir = Path(out) / study.dir_name
@@ -472,6 +503,7 @@ def _run_study(study, out, resume, overwrite, backend, progress, echo, comm, int
         if bar is not None:
             bar.close()
         if root:
+            _add_finished_elsewhere(study, study_dir, outcome.results)
             outcome.failed = [k for k, v in outcome.results.items() if not v.success]
             if outcome.results:
                 outcome.summary = write_summary(study, study_dir, outcome.results)
