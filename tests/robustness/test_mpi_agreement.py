@@ -66,3 +66,54 @@ def test_bad_input_is_printed_once_under_mpi(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("decopt: ")]
     assert len(lines) == 1 and "no_such_key" in lines[0], proc.stderr
     assert proc.stderr.count("decopt: error") == 1, proc.stderr
+
+
+def _study(tmp_path, fname, steps):
+    f = tmp_path / fname
+    f.write_text(textwrap.dedent(f"""
+        [study]
+        name = "same_name"
+        steps = {steps}
+        [problem]
+        name = "quadratic"
+        [topology]
+        spec = "exp:4"
+        [[algorithm]]
+        name = "push_pull"
+        step_size = 0.01
+        """))
+    return f
+
+
+def test_ranks_reading_different_studies_are_refused_once(tmp_path):
+    """MPMD launch: rank 0 and rank 1 read different study files (same name): refused on
+    every rank before anything is written, one line on stderr, no hang."""
+    a, b = _study(tmp_path, "a.toml", 10), _study(tmp_path, "b.toml", 20)
+    out = tmp_path / "out"
+    cmd = lambda f: [sys.executable, "-m", "mpi4py", "-m", "decopt", "run", str(f),
+                     "--out", str(out)]
+    proc = subprocess.run(["timeout", "120", _mpiexec(), "-n", "1", *cmd(a), ":", "-n", "1",
+                           *cmd(b)], capture_output=True, text=True, env=env_with_repo(),
+                          timeout=150)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("decopt: ")]
+    assert len(lines) == 1 and "disagree on study 'same_name'" in lines[0], proc.stderr
+    assert not (out / "same_name").exists() or not any((out / "same_name").iterdir())
+
+
+def test_single_run_refused_on_rank_0_stops_every_rank(tmp_path):
+    """A finished single run without --overwrite: rank 0 refuses, and the other ranks stop
+    too (they used to wait in the run's collectives)."""
+    args = ["run", "--algorithm", "push_pull", "--topology", "exp:4", "--problem",
+            "quadratic", "--steps", "10", "--step-size", "0.01", "--out", str(tmp_path),
+            "--quiet"]
+    launch = ["timeout", "120", _mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", "-m",
+              "decopt", *args]
+    first = subprocess.run(launch, capture_output=True, text=True, env=env_with_repo(),
+                           timeout=150)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(launch, capture_output=True, text=True, env=env_with_repo(),
+                           timeout=150)
+    assert again.returncode == 2, again.stderr        # 124 would be timeout's (a hang)
+    lines = [ln for ln in again.stderr.splitlines() if ln.startswith("decopt: ")]
+    assert len(lines) == 1 and "already holds a finished run" in lines[0], again.stderr

@@ -106,6 +106,9 @@ def test_concurrent_writers_of_the_same_study_run_each_run_once(tmp_path):
     ok = _ok_runs(res[0][1]) + _ok_runs(res[1][1])
     s = st.load_study(f)
     assert sorted(ok) == sorted(r.name for r in s.runs), ok   # none run twice
+    # the summary written last lists every run, whichever process finished it
+    with open(out / "s" / "summary.csv", newline="") as fh:
+        assert {row["run"] for row in csv.DictReader(fh)} == {r.name for r in s.runs}
 
 
 # ==================================================================== 2. names
