@@ -346,7 +346,11 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
         checkpoint = _check_checkpoint_path(checkpoint)
     problem, alg = r.problem, r.algorithm
     # every rank runs the same config, or every rank stops here (never a hang later)
-    _check_ranks_agree(backend, comm, r.config())
+    # (with how the run is checkpointed: a rank that saves or resumes alone would wait in
+    # the gathers of the checkpoint)
+    _check_ranks_agree(backend, comm, {
+        **r.config(), "checkpoint": None if checkpoint is None else "given",
+        "resume": bool(resume), "checkpoint_every": o["checkpoint_every"]})
     net = make_network(backend, r.mixing, o["rounds"], comm=comm,
                        participation=o["participation"], link_failure=o["link_failure"],
                        activation=o["activation"], seeds=r.seeds)

@@ -52,6 +52,9 @@ def parse_study(doc: dict, source: str = "<study>", quick: bool = False,
     if not _NAME_OK.match(name):
         raise ck.err("[study] name", f"= {name!r} must be a plain name: letters, digits and "
                                      f"_ . + = -, not only dots")
+    if len(name) > 100:
+        raise ck.err("[study] name", f"is {len(name)} characters long; a study name is a "
+                                     f"directory name of at most 100 characters")
     description = ck.str(study_tab.get("description", ""), "[study] description")
     max_runs = study_tab.get("max_runs")
     if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int)

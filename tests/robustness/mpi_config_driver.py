@@ -4,6 +4,8 @@ before step 0, never a hang and never a result. Rank 0 prints one JSON line: per
 what every rank got. A control case with the same config on every rank must run."""
 
 import json
+import os
+import tempfile
 
 from mpi4py import MPI
 
@@ -19,6 +21,8 @@ CASES = {
     "steps": {"steps": (20, 40)},
     "log_every": {"log_every": (5, 7)},
     "noise": {"noise": (0.0, 0.1)},
+    # only rank 0 checkpoints: it would wait alone in the checkpoint's gathers
+    "checkpoint": {"checkpoint": ("CKPT", None)},
 }
 
 
@@ -32,6 +36,10 @@ def main():
         for k, values in change.items():
             kw[k] = values[rank % 2]
         alg = kw.pop("algorithm")
+        if kw.get("checkpoint") == "CKPT":
+            kw["checkpoint"] = os.path.join(tempfile.gettempdir(),
+                                            f"decopt-ckpt-{os.getpid()}.npz")
+            kw["checkpoint_every"] = 5
         try:
             res = decopt.run(alg, prob, "exp:4", backend="mpi", comm=comm, **kw)
             got = f"ok nit={res.nit}"

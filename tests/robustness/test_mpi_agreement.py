@@ -35,7 +35,8 @@ def test_ranks_with_different_run_configs_are_refused_on_every_rank():
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     # negative control: the same config on both ranks runs to the end
     assert report.pop("same") == ["ok nit=20", "ok nit=20"]
-    assert set(report) == {"step_size", "seed", "algorithm", "steps", "log_every", "noise"}
+    assert set(report) == {"step_size", "seed", "algorithm", "steps", "log_every", "noise",
+                           "checkpoint"}
     for key, got in report.items():
         assert len(got) == 2, (key, got)
         for msg in got:     # every rank refused, naming the key that differs
