@@ -20,9 +20,8 @@ def _run_dirs(root: Path):
     if (root / "run.json").is_file():
         yield root
         return
-    for rj in sorted(root.rglob("run.json")):
-        if (rj.parent / "history.csv").is_file():
-            yield rj.parent
+    for rj in sorted(root.rglob("run.json")):   # (one without history.csv is corrupt:
+        yield rj.parent                          # reported by _read_run, not skipped)
 
 
 def load_results(path, *, pandas: bool | None = None):

@@ -273,6 +273,7 @@ CORRUPTIONS = {
         {k: v for k, v in json.loads((d / "run.json").read_text()).items()
          if k != "config"})),
     "run.json truncated": lambda d: _truncate(d / "run.json"),
+    "history.csv missing": lambda d: (d / "history.csv").unlink(),
 }
 
 
