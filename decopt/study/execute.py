@@ -227,17 +227,35 @@ class _RunLock:
 
     def __init__(self, study_dir: Path, dir_name: str, say=None):
         self.fd = None
+        self.path = Path(study_dir) / f".{dir_name}.lock"
         try:
             import fcntl
         except ImportError:   # pragma: no cover - not POSIX
             return
-        self.fd = os.open(study_dir / f".{dir_name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            if say is not None:
-                say(f"  {dir_name}: another process is writing this run; waiting for it")
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        waited = False
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if say is not None and not waited:
+                    say(f"  {dir_name}: another process is writing this run; waiting for it")
+                waited = True
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+            # the holder removes the file when it is done: a lock on a removed file is no
+            # lock, so take it again on the file now at that path
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                return
+            os.close(fd)
 
     @staticmethod
     def busy(d: Path) -> bool:
@@ -249,7 +267,10 @@ class _RunLock:
         path = d.parent / f".{d.name}.lock"
         if not path.exists():
             return False
-        fd = os.open(path, os.O_RDWR)
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -259,8 +280,14 @@ class _RunLock:
         return False
 
     def release(self):
+        """Remove the lock file, then unlock (a waiter then finds the file gone and locks
+        a new one)."""
         if self.fd is not None:
             import fcntl
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
