@@ -16,7 +16,8 @@ from .. import problems as probs
 from ..options import OPTIONS
 from ..resolve import execute_run
 from ..result import Result
-from .execute import _clear_run_dir, _RunLock, check_runs, check_writable, resolve_spec, study_meta
+from .execute import _clear_run_dir, check_runs, check_writable, resolve_spec, study_meta
+from .locks import RunLock as _RunLock
 from .parse import parse_study
 from .schema import RunSpec, run_name
 
