@@ -38,26 +38,49 @@ class Interrupted(KeyboardInterrupt):
 
 class _DeferredInterrupts:
     """SIGINT/SIGTERM set a flag that the loop reads between iterations, so a checkpoint
-    is always taken at a consistent point. A second signal interrupts at once. Only in
-    the main thread (signal handlers cannot be installed elsewhere)."""
+    is always taken at a consistent point. A second signal interrupts at once, unless
+    ``second_raises`` is False (under MPI, where a rank that raises alone would leave the
+    others waiting in a collective). Only in the main thread (signal handlers cannot be
+    installed elsewhere).
+
+    Nested use shares the outermost flag: a study run under MPI defers signals for the
+    whole study (see :func:`decopt.study.run_study`), and each run's loop reads the same
+    flag."""
+
+    _outer = None
+
+    def __init__(self, second_raises: bool = True):
+        self.second_raises = second_raises
 
     def __enter__(self):
-        self.signum = None
+        self._signum = None
         self._prev = {}
+        self._shared = _DeferredInterrupts._outer
+        if self._shared is not None:
+            return self
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 try:
                     self._prev[sig] = signal.signal(sig, self._handler)
                 except (ValueError, OSError):  # pragma: no cover - exotic embedders
                     pass
+            if self._prev:
+                _DeferredInterrupts._outer = self
         return self
 
+    @property
+    def signum(self):
+        return self._shared.signum if self._shared is not None else self._signum
+
     def _handler(self, signum, frame):
-        if self.signum is not None:
+        if self._signum is not None and self.second_raises:
             raise KeyboardInterrupt
-        self.signum = signum
+        if self._signum is None:
+            self._signum = signum
 
     def __exit__(self, *exc):
+        if _DeferredInterrupts._outer is self:
+            _DeferredInterrupts._outer = None
         for sig, prev in self._prev.items():
             signal.signal(sig, prev)
         return False
@@ -182,7 +205,8 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
     # under MPI the root decides (ranks need not share the checkpoint's file system)
     if checkpoint is not None and resume and net.bcast(
             Path(checkpoint).exists() if root else None):
-        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0)
+        state, k0, elapsed0, hist = _load_checkpoint(checkpoint, alg, oracle, net, X0,
+                                                     config)
     t0 = time.perf_counter() - elapsed0
     success, message = True, "finished"
     bar = None
@@ -224,7 +248,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
     consistent = False   # True between iterations: state, oracle and counters agree
     k = k0
     try:
-        with _DeferredInterrupts() as intr, np.errstate(over="ignore", invalid="ignore",
+        with _DeferredInterrupts(second_raises=not multi) as intr, np.errstate(over="ignore", invalid="ignore",
                                                         divide="ignore", under="ignore"):
             if state is None:
                 net.set_step(0)
@@ -248,15 +272,17 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
                 if checkpoint is not None and checkpoint_every and k % checkpoint_every == 0 \
                         and k < steps and stop is None:
                     _save_checkpoint(checkpoint, net, state, oracle, k,
-                                     time.perf_counter() - t0, hist)
+                                     time.perf_counter() - t0, hist, config)
                 # A signal is acted on between iterations; under MPI only at logged steps,
-                # where all ranks agree (a collective), so no rank is left waiting.
-                if intr.signum is not None or (multi and at_log):
+                # where every rank takes part in the same collective (a rank that saw
+                # the signal at another step waits for the next logged one), so every
+                # rank stops at the same iteration and none is left waiting.
+                if multi:
+                    signum = int(net.allreduce_max(intr.signum or 0)) if at_log else 0
+                else:
                     signum = intr.signum or 0
-                    if multi:
-                        signum = int(net.allreduce_max(signum))
-                    if signum:
-                        raise Interrupted(signum, k, checkpoint)
+                if signum:
+                    raise Interrupted(signum, k, checkpoint)
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM, or a callback that raised KeyboardInterrupt: keep the current
         # iterate as a checkpoint when it is consistent, so resume=True continues with
@@ -265,7 +291,7 @@ def _loop(alg, oracle, net, X0, steps, log_every, callback, metrics, config, pro
             bar.close()
         if checkpoint is not None and consistent and (not multi or isinstance(exc, Interrupted)):
             _save_checkpoint(checkpoint, net, state, oracle, k, time.perf_counter() - t0,
-                             hist)
+                             hist, config)
         if not isinstance(exc, Interrupted):
             raise Interrupted(signal.SIGINT, k if consistent else None,
                               checkpoint if consistent else None) from exc
@@ -300,8 +326,17 @@ def _clocks(net):
     return [obs for obs in net.observers if isinstance(obs, SimClock)]
 
 
-def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
-    """Gathered state, oracle counter, counters and history so far (atomic)."""
+def config_key(config) -> str:
+    """The run's config as canonical JSON, without what may change between a run and
+    its resumption (the backend): checkpoints and MPI ranks compare it."""
+    import json
+    return json.dumps({k: v for k, v in config.items() if k != "backend"},
+                      sort_keys=True, default=str)
+
+
+def _save_checkpoint(path, net, state, oracle, k, elapsed, hist, config=None):
+    """Gathered state, oracle counter, counters, history so far and the run's config
+    (atomic)."""
     import io
     full = _gather_state(net, state)
     if not net.is_root:
@@ -316,6 +351,8 @@ def _save_checkpoint(path, net, state, oracle, k, elapsed, hist):
         arrays["clock"] = np.concatenate([[clock.comm, clock.calls], clock.compute])
     arrays["oracle"] = np.array(oracle.get_state())
     arrays["elapsed"] = np.array(elapsed)
+    if config is not None:
+        arrays["config"] = np.array(config_key(config))
     bio = io.BytesIO()
     np.savez(bio, **arrays)
     atomic_write(path, bio.getvalue())
@@ -326,8 +363,41 @@ def _read_npz(path) -> dict:
         return {key: z[key] for key in z.files}
 
 
-def _load_checkpoint(path, alg, oracle, net, X0):
-    z = net.bcast(_read_npz(path) if net.is_root else None)  # MPI: only the root reads
+def _read_checked(path, config):
+    """``(arrays, None)`` of a checkpoint made by the same run config, else
+    ``(None, message)`` naming the file and the first key that differs."""
+    import json
+    try:
+        z = _read_npz(path)
+        for key in ("state_x", "meta", "oracle", "elapsed"):
+            z[key]
+    except Exception as e:   # BadZipFile, EOFError, KeyError, ValueError, OSError
+        return None, (f"checkpoint {path} is corrupt or not a decopt checkpoint "
+                      f"({type(e).__name__}: {e}); delete it or run without resume")
+    if config is None:
+        return z, None
+    if "config" not in z:
+        return None, (f"checkpoint {path} records no run configuration (made by an older "
+                      f"decopt), so it cannot be checked against this run; delete it or "
+                      f"run without resume")
+    try:
+        old = json.loads(str(z["config"]))
+    except ValueError:
+        old = None
+    new = json.loads(config_key(config))
+    if old != new:
+        old = old if isinstance(old, dict) else {}
+        key = next(k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+        return None, (f"checkpoint {path} was made by a different run: {key} = "
+                      f"{old.get(key)!r} there, {new.get(key)!r} here; delete it or run "
+                      f"without resume")
+    return z, None
+
+
+def _load_checkpoint(path, alg, oracle, net, X0, config=None):
+    z, err = net.bcast(_read_checked(path, config) if net.is_root else None)
+    if err is not None:                                       # MPI: only the root reads
+        raise ValueError(err)
     fields = {key[6:]: z[key] for key in z if key.startswith("state_")}
     hist = {key[5:]: list(z[key]) for key in z if key.startswith("hist_")}
     names = ([str(v) for v in z["meta_names"]] if "meta_names" in z

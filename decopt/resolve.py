@@ -21,8 +21,8 @@ import numpy as np
 
 from . import algorithms as algs
 from . import problems as probs
-from .backends.select import make_network
-from .loop import _loop, _Metrics
+from .backends.select import make_network, mpi_world_size
+from .loop import _loop, _Metrics, config_key
 from .mixing import Mixing, pi_weights, resolve
 from .options import OPTIONS, REQUIRED, check_run_options
 from .oracle import Oracle, as_seed
@@ -286,6 +286,33 @@ def _check_checkpoint_path(checkpoint) -> Path:
     return path
 
 
+def _check_ranks_agree(backend, comm, config) -> None:
+    """Under MPI, compare every rank's run config (before any other collective of the
+    run): unless all are equal, raise ValueError on every rank naming the first key that
+    differs and the ranks."""
+    import json
+    if backend == "local" or (backend == "auto" and mpi_world_size() <= 1):
+        return
+    if comm is None:
+        from mpi4py import MPI
+        comm = MPI.COMM_WORLD
+    if comm.Get_size() <= 1:
+        return
+    keys = comm.allgather(config_key(config))
+    if len(set(keys)) == 1:
+        return
+    ref = json.loads(keys[0])
+    for rank, k in enumerate(keys):
+        if k != keys[0]:
+            other = json.loads(k)
+            key = next(x for x in sorted(set(ref) | set(other))
+                       if ref.get(x) != other.get(x))
+            raise ValueError(
+                f"MPI ranks disagree on the run configuration: {key} = {ref.get(key)!r} on "
+                f"rank 0 but {other.get(key)!r} on rank {rank}; every rank must pass the "
+                f"same arguments (check that nothing depends on the rank)")
+
+
 def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
                 progress=False, checkpoint=None, resume=False, out=None,
                 extra_meta=None, describe_max_n: int = 2000):
@@ -318,6 +345,12 @@ def execute_run(r: ResolvedRun, *, backend="local", comm=None, callback=None,
     if checkpoint is not None:
         checkpoint = _check_checkpoint_path(checkpoint)
     problem, alg = r.problem, r.algorithm
+    # every rank runs the same config, or every rank stops here (never a hang later)
+    # (with how the run is checkpointed: a rank that saves or resumes alone would wait in
+    # the gathers of the checkpoint)
+    _check_ranks_agree(backend, comm, {
+        **r.config(), "checkpoint": None if checkpoint is None else "given",
+        "resume": bool(resume), "checkpoint_every": o["checkpoint_every"]})
     net = make_network(backend, r.mixing, o["rounds"], comm=comm,
                        participation=o["participation"], link_failure=o["link_failure"],
                        activation=o["activation"], seeds=r.seeds)

@@ -152,18 +152,42 @@ class Result:
         run_json = path / "run.json"
         if not run_json.exists():
             raise ValueError(f"{path} is not a finished run directory (no run.json)")
-        doc = json.loads(run_json.read_text())
-        with open(path / "history.csv", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader)
-            skip = [j for j, k in enumerate(header) if k in ID_COLUMNS]
-            data = [[float(v) if v not in ("", "nan") else np.nan
-                     for j, v in enumerate(r) if j not in skip] for r in reader]
+        try:
+            doc = json.loads(run_json.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise ValueError(f"{run_json}: corrupt run.json ({e})") from None
+        missing = [k for k in ("config", "counters", "success", "message", "nit",
+                               "wall_time", "meta") if not isinstance(doc, dict) or k not in doc]
+        if missing or not isinstance(doc["config"], dict):
+            raise ValueError(f"{run_json}: corrupt run.json (missing "
+                             f"{', '.join(missing) or 'config table'})")
+        hc = path / "history.csv"
+        try:
+            with open(hc, newline="") as f:
+                reader = csv.reader(f)
+                header = next(reader, None)
+                if not header:
+                    raise ValueError(f"{hc}: empty history (no header)")
+                skip = [j for j, k in enumerate(header) if k in ID_COLUMNS]
+                data = []
+                for i, r in enumerate(reader, start=2):
+                    try:
+                        data.append([float(v) if v not in ("", "nan") else np.nan
+                                     for j, v in enumerate(r) if j not in skip])
+                    except ValueError as e:
+                        raise ValueError(f"{hc}: line {i}: {e}") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise ValueError(f"{hc}: unreadable history ({e})") from None
         header = [k for k in header if k not in ID_COLUMNS]
+        if not data or any(len(r) != len(header) for r in data):
+            raise ValueError(f"{hc}: corrupt history (no rows, or rows whose length "
+                             f"differs from the header's {len(header)})")
         arr = np.array(data, dtype=float).reshape(-1, len(header))
         seeds = doc["config"].get("seed", 0)
         batched = isinstance(seeds, list)
         S = len(seeds) if batched else 1
+        if S == 0 or arr.shape[0] % S:
+            raise ValueError(f"{hc}: corrupt history ({arr.shape[0]} rows for {S} seed(s))")
         hist = {}
         for j, k in enumerate(header):
             if k == "seed":
@@ -175,8 +199,13 @@ class Result:
                 hist[k] = col[:, 0]
             else:
                 hist[k] = col
-        with np.load(path / "final.npz") as z:
-            x = z["x"]
+        fz = path / "final.npz"
+        try:
+            with np.load(fz) as z:
+                x = z["x"]
+        except Exception as e:   # BadZipFile, EOFError, KeyError, OSError, ValueError
+            raise ValueError(f"{fz}: corrupt or missing final iterate "
+                             f"({type(e).__name__}: {e})") from None
         return cls(x=x if x.size else None, history=hist, counters=doc["counters"],
                    success=doc["success"], message=doc["message"], nit=doc["nit"],
                    wall_time=doc["wall_time"], config=doc["config"], meta=doc["meta"])

@@ -65,7 +65,8 @@ def main(argv=None) -> int:
             args, rest = parser.parse_args(argv), []
     except _UsageError as e:
         parser_usage = parser.format_usage().strip()
-        print(f"{parser_usage}\n{e}", file=sys.stderr)
+        if _world_rank() == 0:     # under MPI: once, not once per rank
+            print(f"{parser_usage}\n{e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as e:   # --help / --version
         return int(e.code or 0)
@@ -78,6 +79,9 @@ def main(argv=None) -> int:
     except ValueError:  # not the main thread
         old = None
     try:
+        out = getattr(args, "out", None)
+        if out is not None and not str(out).strip():
+            raise ValueError(f"--out {out!r} is empty; give a directory (or file) name")
         if args.command == "run":
             return cmd_run(args)
         if args.command == "demo":
@@ -97,10 +101,12 @@ def main(argv=None) -> int:
         what = "terminated (SIGTERM)" if term else "interrupted (SIGINT)"
         if msg.startswith("interrupted: "):
             msg = msg[len("interrupted: "):]
-        print(f"decopt: {what}: {msg}", file=sys.stderr)
+        if _world_rank() == 0:     # under MPI every rank stops; rank 0 says so, once
+            print(f"decopt: {what}: {msg}", file=sys.stderr, flush=True)
         return EXIT_SIGTERM if term else EXIT_SIGINT
     except (ValueError, TypeError) as e:
-        print(f"decopt: error: {_one_line(e)}", file=sys.stderr)
+        if _world_rank() == 0:     # every rank raises the same error (ranks agree first)
+            print(f"decopt: error: {_one_line(e)}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
     except (BrokenPipeError,):
         return EXIT_OK
@@ -109,11 +115,21 @@ def main(argv=None) -> int:
         # written to a temporary name and renamed), so say what failed, no traceback
         where = f" ({e.filename})" if e.filename else ""
         print(f"decopt: error: cannot write or read results: {e.strerror or e}{where}",
-              file=sys.stderr)
+              file=sys.stderr)   # (every rank: an OSError may be one rank's own)
         return EXIT_BAD_INPUT
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)
+
+
+def _world_rank() -> int:
+    """This process's rank in its MPI job (0 when not launched by mpiexec), read from the
+    launcher's environment without importing mpi4py."""
+    import os
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def _one_line(e) -> str:

@@ -122,6 +122,11 @@ def _run_study_file(args, ctx) -> int:
     from .. import study as st
     path = _find_study_file(args.file)
     s = st.load_study(path, quick=args.quick)
+    limit = s.run_limit()
+    if len(s.runs) > limit and not getattr(args, "yes", False):
+        raise ValueError(f"{path}: study {s.name!r} would make {len(s.runs)} runs, more than "
+                         f"max_runs = {limit}; give --yes to run them all (or raise [study] "
+                         f"max_runs or DECOPT_MAX_RUNS)")
     out = Path(args.out or "results")
     try:
         outcome = st.run_study(s, out, resume=args.resume, overwrite=args.overwrite,

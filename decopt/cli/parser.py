@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(r, "results root (default ./results/); a study writes DIR/<study>/, a single "
               "run DIR/<run name>/")
     r.add_argument("--quick", action="store_true", help="use the study's [quick] overrides")
+    r.add_argument("--yes", action="store_true",
+                   help="run a study with more runs than its max_runs (default 1000, "
+                        "or DECOPT_MAX_RUNS) without asking")
     r.add_argument("--from", dest="from_json", metavar="RUN.json",
                    help="rerun a run exactly from its run.json")
     g = r.add_argument_group("single run")

@@ -165,8 +165,8 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
             raise ck.err(f"{w} rounds", f"{aname} is multi-step gossip: give rounds >= 2")
         label = ck.str(a.get("label", aname.rpartition(":")[2]), f"{w} label")
         if not _NAME_OK.match(label):
-            raise ck.err(f"{w} label", f"= {label!r} must contain only letters, digits and "
-                                       f"_ . + = -")
+            raise ck.err(f"{w} label", f"= {label!r} must be a plain name: letters, digits and "
+                                       f"_ . + = -, not only dots")
         adecl.append((aname, label, [s for s, _ in steps_sz], rounds, options, proto,
                       aextra))
 

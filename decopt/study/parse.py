@@ -50,9 +50,16 @@ def parse_study(doc: dict, source: str = "<study>", quick: bool = False,
     name = study_tab.get("name", default_name)
     ck.str(name, "[study] name")
     if not _NAME_OK.match(name):
-        raise ck.err("[study] name", f"= {name!r} must contain only letters, digits and "
-                                     f"_ . + = -")
+        raise ck.err("[study] name", f"= {name!r} must be a plain name: letters, digits and "
+                                     f"_ . + = -, not only dots")
+    if len(name) > 100:
+        raise ck.err("[study] name", f"is {len(name)} characters long; a study name is a "
+                                     f"directory name of at most 100 characters")
     description = ck.str(study_tab.get("description", ""), "[study] description")
+    max_runs = study_tab.get("max_runs")
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int)
+                                 or max_runs < 1):
+        raise ck.err("[study] max_runs", f"= {max_runs!r} must be a positive integer")
 
     if groups is None:
         parts = [(None, base, "")]
@@ -106,6 +113,6 @@ def parse_study(doc: dict, source: str = "<study>", quick: bool = False,
         seen[r.name] = r
     return Study(name=name, path=Path(path) if path else None, description=description,
                  metric=metrics.pop(), runs=runs, quick=quick, steps=first[0],
-                 checkpoint_every=first[1], budget=first[2])
+                 checkpoint_every=first[1], budget=first[2], max_runs=max_runs)
 
 

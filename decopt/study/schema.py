@@ -19,7 +19,8 @@ METRICS = ("grad_norm", "grad_norm_pi", "consensus", "loss", "dist", "err_max")
 
 TOP_KEYS = ("study", "problem", "topology", "algorithm", "quick", "group")
 # structural keys, then the run options of decopt.options that live in each table
-STUDY_KEYS = ("name", "description", "metric", "seeds", "batch_seeds", "budget") + \
+STUDY_KEYS = ("name", "description", "metric", "seeds", "batch_seeds", "budget",
+              "max_runs") + \
     toml_keys("study")
 TOPOLOGY_KEYS = ("spec", "n") + toml_keys("topology")
 ALGORITHM_KEYS = ("name", "step_size", "options", "label") + toml_keys("algorithm")
@@ -30,7 +31,11 @@ GROUP_KEYS = ("name", "study", "problem", "topology", "algorithm", "quick")
 BUDGETS = ("iterations", "rounds")
 PLACEHOLDERS = ("n", "seed", "rows", "cols")
 
-_NAME_OK = re.compile(r"^[A-Za-z0-9_.+=-]+$")
+_NAME_OK = re.compile(r"^(?!\.+$)[A-Za-z0-9_.+=-]+$")   # "." and ".." are not names
+#: Longest directory name a run gets; longer run names are shortened (prefix + hash).
+MAX_DIR_NAME = 120
+#: A study with more runs than this asks for ``--yes`` (see :meth:`Study.run_limit`).
+DEFAULT_MAX_RUNS = 1000
 _STEP_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?:([/*])\s*n\s*)?$")
 
 
@@ -126,6 +131,18 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.,=+\-\[\]]", "_", name)
 
 
+def dir_name_of(name: str) -> str:
+    """The directory name of a run called ``name``: the name itself when it is short
+    enough for every file system, else a prefix plus a hash of the full name (the full
+    name stays in ``run.json`` and ``summary.csv``). Deterministic."""
+    import hashlib
+    if len(name.encode()) <= MAX_DIR_NAME and name.strip(".") and "/" not in name:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    prefix = name.encode()[:MAX_DIR_NAME - 18].decode("ascii", "ignore").replace("/", "_")
+    return f"{prefix}--{digest}"
+
+
 # ============================================================================ runs
 @dataclass
 class RunSpec:
@@ -167,6 +184,11 @@ class RunSpec:
     #: The graph built once from the ``topology`` spec at expansion (None: built when
     #: the run is resolved).
     graph: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def dir_name(self) -> str:
+        """The run's directory name (see :func:`dir_name_of`)."""
+        return dir_name_of(self.name)
 
     def config(self) -> dict:
         """Everything that determines the numbers (compared to skip finished runs).
@@ -248,6 +270,21 @@ class Study:
     steps: int = 0
     checkpoint_every: int = 0
     budget: str = "iterations"
+    #: Runs above which ``decopt run`` asks for ``--yes`` (``[study] max_runs``; None:
+    #: ``DECOPT_MAX_RUNS`` or :data:`DEFAULT_MAX_RUNS`).
+    max_runs: int | None = None
+
+    def run_limit(self) -> int:
+        """The number of runs above which the study needs an explicit ``--yes``."""
+        import os
+        if self.max_runs is not None:
+            return self.max_runs
+        env = os.environ.get("DECOPT_MAX_RUNS", "")
+        try:
+            return int(env) if env.strip() else DEFAULT_MAX_RUNS
+        except ValueError:
+            raise ValueError(f"DECOPT_MAX_RUNS={env!r} must be an integer number of "
+                             f"runs") from None
 
     @property
     def dir_name(self) -> str:

@@ -17,6 +17,7 @@ from ..options import OPTIONS
 from ..resolve import execute_run
 from ..result import Result
 from .execute import _clear_run_dir, check_runs, check_writable, resolve_spec, study_meta
+from .locks import RunLock as _RunLock
 from .parse import parse_study
 from .schema import RunSpec, nondefault_options, run_name
 
@@ -134,19 +135,37 @@ def run_single(spec: RunSpec, out=None, *, overwrite=False, backend="auto", comm
     ``out/<run name>/``; returns the result and the directory (root process)."""
     root = comm is None or comm.Get_rank() == 0
     out_dir = None
-    if out is not None and root:
-        out_dir = Path(out) / spec.name
-        check_writable(Path(out))
-        if (out_dir / "run.json").exists() and not overwrite:
-            raise ValueError(f"{out_dir} already holds a finished run; use --overwrite to "
-                             f"replace it")
-        if out_dir.exists():
-            _clear_run_dir(out_dir)
-    resolved = resolve_spec(spec, probs.make(spec.problem, **spec.problem_params))
-    if echo is not None and root:
-        echo(f"{spec.name}: {spec.steps} iterations ...")
-    res = execute_run(resolved, backend=backend, comm=comm, progress=progress,
-                      out=out_dir, extra_meta=study_meta(spec))
+    lock = None
+    try:
+        err = None
+        if out is not None and root:
+            out_dir = Path(out) / spec.dir_name
+            try:
+                check_writable(Path(out))
+                # checked and cleared under the run directory's lock: a concurrent process
+                # writing the same run never has its finished result removed
+                lock = _RunLock(Path(out), spec.dir_name, echo)
+                if (out_dir / "run.json").exists() and not overwrite:
+                    raise ValueError(f"{out_dir} already holds a finished run; use "
+                                     f"--overwrite to replace it")
+                if out_dir.exists():
+                    _clear_run_dir(out_dir)
+            except ValueError as e:
+                err = e
+        if comm is not None and comm.Get_size() > 1:   # every rank stops, none waits
+            msg = comm.bcast(None if err is None else str(err), root=0)
+            if msg is not None and err is None:
+                err = ValueError(msg)
+        if err is not None:
+            raise err
+        resolved = resolve_spec(spec, probs.make(spec.problem, **spec.problem_params))
+        if echo is not None and root:
+            echo(f"{spec.name}: {spec.steps} iterations ...")
+        res = execute_run(resolved, backend=backend, comm=comm, progress=progress,
+                          out=out_dir, extra_meta=study_meta(spec))
+    finally:
+        if lock is not None:
+            lock.release()
     return res, out_dir
 
 

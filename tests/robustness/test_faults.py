@@ -194,6 +194,19 @@ def check_consistent(study_dir: Path, s) -> tuple[int, int]:
     return complete, incomplete
 
 
+def _files_state(study_dir: Path) -> dict:
+    """Path -> modification time of every file under ``study_dir`` (empty if absent)."""
+    if not study_dir.exists():
+        return {}
+    out = {}
+    for p in study_dir.rglob("*"):
+        try:
+            out[str(p)] = p.stat().st_mtime_ns
+        except FileNotFoundError:    # renamed or removed meanwhile
+            pass
+    return out
+
+
 def test_sigkill_leaves_no_file_that_looks_complete(tmp_path, cli):
     """kill -9 at a few moments of a study: every run directory is complete or visibly
     unfinished; a final ``--resume`` completes the study with the uninterrupted numbers."""
@@ -203,11 +216,18 @@ def test_sigkill_leaves_no_file_that_looks_complete(tmp_path, cli):
     out = tmp_path / "out"
     sd = out / "kill"
     seen_partial = False
-    for delay in (1.5, 0.9, 1.2):       # the process start-up alone takes ~0.7 s
+    for delay in (0.5, 0.0, 0.3):
+        before = _files_state(sd)
         proc = subprocess.Popen(decopt_cmd("run", f, "--out", out, "--quiet", "--resume"),
                                 env=env_with_repo(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         try:
+            # kill only once the study has visibly started (a run directory or file
+            # written in this trial): start-up time varies a lot under load
+            deadline = time.time() + 120
+            while _files_state(sd) == before and proc.poll() is None:
+                assert time.time() < deadline, "the study never started"
+                time.sleep(0.01)
             time.sleep(delay)
             proc.kill()                     # SIGKILL
             proc.wait(timeout=30)
