@@ -37,6 +37,7 @@ def test_fewer_nodes_than_ranks():
 def test_ranks_with_different_problems():
     rc, out, err, _ = launch(3, DRIVER, "problem", timeout=60)
     assert rc != 0
-    assert "ValueError: MPI ranks disagree on the problem" in err
-    assert "rank(s) [" in err
+    # the run-config digest (issue 13) catches it first, naming the key and the ranks
+    assert "ValueError: MPI ranks disagree on the run configuration: problem_params" in err
+    assert "'seed': 0} on rank 0 but" in err and "on rank 1" in err
     assert "logged step" not in out       # raised before any step (even step 0)
