@@ -66,6 +66,9 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--recalibrate", action="store_true",
                    help="measure the network part again before every case")
+    p.add_argument("--payload-big", action="store_true",
+                   help="with --recalibrate: measure the bandwidth at the case's payload "
+                        "(max(d, 1024) floats per message) instead of 2^17")
     args = p.parse_args(argv)
     dims = [int(v) for v in args.dims.split(",")]
     if args.quick:
@@ -97,7 +100,8 @@ def main(argv=None):
             ratios, preds, meas, models = [], [], [], []
             for _ in range(args.repeats):
                 if args.recalibrate and not args.profile:
-                    net, _ = calibrate(COMM, name="measured", repeats=2)
+                    net, _ = calibrate(COMM, name="measured", repeats=2,
+                                       big=max(d, 2**10) if args.payload_big else 2**17)
                     model = net.replace(compute=compute_time(COMM, "quadratic", d, 3))
                 COMM.Barrier()
                 res = decopt.run("push_pull", prob, G, steps=steps, step_size=0.1,
