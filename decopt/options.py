@@ -183,7 +183,7 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               "TOML profile file"),
     # local steps and federated learning (issue 16)
     RunOption("local_steps", None, _int(1), "algorithm", "--local-steps", int,
-              "tau >= 1 local gradient steps per communication round (local_dsgd, kgt and "
+              "tau >= 1 local gradient steps per communication round (local_dsgd, kgt, led and "
               "the federated methods)"),
     RunOption("participation", 1.0, _fraction, "algorithm", "--participation", float,
               "fraction p in (0, 1] of the clients a server round samples"),

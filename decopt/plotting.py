@@ -40,6 +40,7 @@ ALGORITHM_STYLE: dict[str, dict] = {
     # local steps and federated methods (issue 16)
     "local_dsgd": {"color": "#a5a5a5", "marker": "<"},
     "kgt": {"color": "#6b6ecf", "marker": ">"},
+    "led": {"color": "#9c9ede", "marker": "<"},
     "fedavg": {"color": "#e6550d", "marker": "o"},
     "fedadam": {"color": "#31a354", "marker": "s"},
     "fedyogi": {"color": "#74c476", "marker": "^"},

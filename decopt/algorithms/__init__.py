@@ -30,7 +30,7 @@ from .compressed import CHOCO, CPP, EFDSGD
 from .doubly import DSGD, GT, ExactDiffusion
 from .fair import QFFL, AdaFedAdam
 from .federated import FedAdagrad, FedAdam, FedAvg, FedProx, FedYogi, Scaffold
-from .local import KGT, LocalDSGD
+from .local import KGT, LED, LocalDSGD
 from .push_pull import AB, PushPull
 from .push_sum import SGP, PushDIGing
 from .row import FROST, PullDiagGD, PullDiagGT
@@ -53,6 +53,7 @@ ALGORITHMS: dict[str, type[Algorithm]] = {
     # local steps (decentralised) and federated methods (a server: net.average)
     "local_dsgd": LocalDSGD,
     "kgt": KGT,
+    "led": LED,
     "fedavg": FedAvg,
     "fedadam": FedAdam,
     "fedyogi": FedYogi,
@@ -244,5 +245,5 @@ def name_of(alg: Algorithm) -> str:
 __all__ = ["ALGORITHMS", "MG_ALIASES", "Algorithm", "make", "lookup", "names", "name_of",
            "options_of", "register_algorithm", "ENTRY_POINT_GROUP", "DSGD", "GT",
            "ExactDiffusion", "SGP", "PushDIGing", "FROST", "PullDiagGD", "PullDiagGT",
-           "PushPull", "AB", "LocalDSGD", "KGT", "FedAvg", "FedAdam", "FedYogi",
+           "PushPull", "AB", "LocalDSGD", "KGT", "LED", "FedAvg", "FedAdam", "FedYogi",
            "FedAdagrad", "FedProx", "Scaffold", "QFFL", "AdaFedAdam", "SERVER_METHODS", "CHOCO", "CPP", "EFDSGD"]

@@ -118,3 +118,86 @@ class KGT(Algorithm):
         c = s.c - y + wy
         x = wx - tau * a * self.server_lr * wy
         return KGTState(x, c)
+
+
+class LEDState(NamedTuple):
+    x: Array  # (m, d) iterates x_i^r after the round's diffusion
+    y: Array  # (m, d) dual variables y_i^r (y^0 = 0, so sum_i y_i^r = 0)
+
+
+@dataclass(frozen=True)
+class LED(Algorithm):
+    """LED, Local Exact-Diffusion: exact diffusion with tau local steps per round.
+
+    Algorithm
+    ---------
+    Round r, per node i (y^0 = 0):
+
+    - phi^0 = x_i^r;  phi^{t+1} = phi^t - alpha g_i(phi^t) - beta y_i^r, t < tau;
+    - one gossip round:  x_i^{r+1} = sum_j wbar_ij phi_j^tau;
+    - dual update:  y_i^{r+1} = y_i^r + phi_i^tau - x_i^{r+1}.
+
+    Stacked: Phi = X - alpha sum_t g(Phi^t) - tau beta Y;  X+ = Wbar Phi;
+    Y+ = Y + (I - Wbar) Phi, with Wbar = (I + W) / 2 (``lazy=True``, the default) or
+    Wbar = W (``lazy=False``).
+
+    Weights: W doubly stochastic. Column sums of 1 keep sum_i y_i^r = 0, and at a fixed
+    point phi_i^t = x_i = x* for all t, so alpha grad f_i(x*) + beta y_i = 0 with
+    sum_i y_i = 0 gives grad f(x*) = 0: exact with deterministic gradients for any tau
+    (the dual variable removes the client drift that :class:`LocalDSGD` keeps).
+
+    Stability of the dual loop: on an eigenvector of Wbar with eigenvalue mu, (x, y)
+    evolves by [[mu, -c mu], [1 - mu, 1 - c (1 - mu)]] with c = tau beta (gradients
+    aside), stable iff c < 2 (1 + mu) / (1 - mu). A W with negative eigenvalues (the
+    exponential graph's, for example) can break this for every c >= 1, hence the default
+    Wbar = (I + W) / 2, whose eigenvalues lie in (0, 1] (the convention of exact
+    diffusion, arXiv:1702.05122), and the default beta = 1 / tau (c = 1). ``lazy=False``
+    is the update with W itself, for a W that is positive semi-definite.
+
+    Parameters
+    ----------
+    alpha : float
+        Local step size.
+    local_steps : int
+        tau >= 1 local steps per communication round.
+    dual_step : float or None
+        beta > 0, the weight of the dual variable in the local steps (default 1 / tau).
+    lazy : bool
+        Mix with (I + W) / 2 (default) or with W.
+
+    References
+    ----------
+    .. [1] S. A. Alghunaim, "Local Exact-Diffusion for Decentralized Optimization and
+       Learning", IEEE TAC 2024, arXiv:2302.00620 (Algorithm 1, updates (2a)-(2c)).
+    """
+
+    local_steps: int = 1
+    dual_step: float | None = None
+    lazy: bool = True
+
+    reference = "arXiv:2302.00620"
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_local_steps(self.local_steps)
+        if self.dual_step is not None:
+            check_number("dual_step", self.dual_step, low=0.0, low_open=True)
+        if not isinstance(self.lazy, (bool, np.bool_)):
+            raise TypeError(f"lazy must be True or False, got {self.lazy!r}")
+
+    @property
+    def beta(self) -> float:
+        """The dual step beta (1 / tau unless given)."""
+        return 1.0 / self.local_steps if self.dual_step is None else float(self.dual_step)
+
+    def init(self, x0, oracle, net):
+        return LEDState(x0, np.zeros_like(x0))
+
+    def step(self, s, oracle, net):
+        # local steps phi <- phi - alpha (g(phi) + (beta / alpha) y): the dual term is a
+        # constant correction of the local gradient during the round
+        phi, _ = local_sgd(s.x, oracle, self.alpha, self.local_steps,
+                           correction=(self.beta / self.alpha) * s.y)
+        wphi = net.pull(phi)                                # W Phi: one gossip round
+        x = 0.5 * (phi + wphi) if self.lazy else wphi       # X+ = Wbar Phi
+        return LEDState(x, s.y + phi - x)                   # Y+ = Y + (I - Wbar) Phi

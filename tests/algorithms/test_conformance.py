@@ -46,7 +46,7 @@ ROWS = {
 
 # Local-step and federated methods (issue 16) have their rows in
 # tests/federated/test_fed_conformance.py (this table was being rewritten meanwhile).
-FEDERATED = {"local_dsgd", "kgt", "fedavg", "fedadam", "fedyogi", "fedadagrad", "fedprox",
+FEDERATED = {"local_dsgd", "kgt", "led", "fedavg", "fedadam", "fedyogi", "fedadagrad", "fedprox",
              "scaffold", "qffl", "adafedadam"}
 
 

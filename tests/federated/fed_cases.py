@@ -12,7 +12,7 @@ N = 7
 STEPS = 12
 SERVER = ("fedavg", "fedadam", "fedyogi", "fedadagrad", "fedprox", "scaffold", "qffl",
           "adafedadam")
-GOSSIP = ("local_dsgd", "kgt")
+GOSSIP = ("local_dsgd", "kgt", "led")
 
 
 def _problem(kind):

@@ -21,6 +21,7 @@ from decopt import algorithms as algs
 ROWS = {
     "local_dsgd": (("exp:8", "onepeer:8", "uring:8"), 0.05, 0.5, 3),
     "kgt":        (("exp:8", "onepeer:8", "uring:8"), 0.05, 0.3, 3),
+    "led":        (("exp:8", "onepeer:8", "uring:8"), 0.05, 0.3, 3),
     "fedavg":     (("server:8",), 0.05, 0.5, 3),
     "fedadam":    (("server:8",), 0.05, 0.5, 3),
     "fedyogi":    (("server:8",), 0.05, 0.5, 3),
@@ -56,7 +57,7 @@ INEXACT = [k for k in ROWS if not algs.ALGORITHMS[k].exact]
 
 
 def test_exactness_flags():
-    assert {k for k, _ in EXACT_CASES} == {"kgt", "scaffold"}
+    assert {k for k, _ in EXACT_CASES} == {"kgt", "led", "scaffold"}
 
 
 @pytest.mark.parametrize("name, spec", EXACT_CASES)
