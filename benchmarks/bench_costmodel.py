@@ -76,7 +76,7 @@ def main(argv=None):
     if args.profile:
         base = costmodel.load(args.profile)
     else:
-        base, _ = calibrate(COMM, name="measured")
+        base, _ = calibrate(COMM, name="measured", big=2**17)
     load = os.getloadavg()[0]
     if RANK == 0:
         print(f"ranks={SIZE}  profile: latency {base.latency * 1e6:.2f} us, bandwidth "
@@ -102,6 +102,8 @@ def main(argv=None):
                 if args.recalibrate and not args.profile:
                     net, _ = calibrate(COMM, name="measured", repeats=2,
                                        big=max(d, 2**10) if args.payload_big else 2**17)
+                    # (--payload-big is what decopt.calibrate does by default since
+                    # these measurements; without it, the former fixed 2^17)
                     model = net.replace(compute=compute_time(COMM, "quadratic", d, 3))
                 COMM.Barrier()
                 res = decopt.run("push_pull", prob, G, steps=steps, step_size=0.1,

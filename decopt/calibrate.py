@@ -11,12 +11,17 @@ descheduling spikes on a shared machine included; rank 0 writes the profile):
 
 - ``latency`` (alpha): half the round-trip time of a ping-pong of 8-byte messages between
   ranks 0 and 1 (``Send``/``Recv`` on raw buffers);
-- ``bandwidth`` (beta): the bandwidth decopt's exchange achieves on large messages:
-  ``8 (big - 1) / (t(big) - t(1))`` where ``t(w)`` is the time of one gossip round of
-  :class:`decopt.backends.mpi.MPINetwork` over a directed ring (one node per rank) with
-  ``w`` float64 per message (``--big``, default 2^17 = 1 MiB). It includes packing, the
-  neighbourhood collective and the local product, so it is below the raw link rate, which
-  is also measured (ping-pong of ``--big`` values) and recorded in the file's comment;
+- ``bandwidth`` (beta): the bandwidth decopt's exchange achieves at the payload of the
+  runs the profile is for: ``8 (big - 1) / (t(big) - t(1))`` where ``t(w)`` is the time
+  of one gossip round of :class:`decopt.backends.mpi.MPINetwork` over a directed ring
+  (one node per rank) with ``w`` float64 per message (``--big``, default
+  ``max(--dim, 1024)``). It includes packing, the neighbourhood collective and the local
+  product, so it is below the raw link rate, which is also measured (ping-pong of
+  ``--big`` values) and recorded in the file's comment. On one machine such a round is
+  bound by memory traffic, whose cost per byte depends on the message size (cache), so
+  a slope taken at one size transfers poorly to another (BENCHMARKS.md, cost model:
+  predictions within +-25% when calibrated at the run's payload, 0.57-0.81 when
+  calibrated at 2^17 floats for d = 10 .. 10^5): calibrate with ``--dim`` of your runs;
 - ``overhead`` (o): ``t(1) - alpha - 8 / beta``, the per-round software cost of that
   exchange;
 - ``compute``: the time of one iteration of ``--algorithm`` (a gradient of ``--problem``
@@ -51,8 +56,9 @@ def parser() -> argparse.ArgumentParser:
                    help="algorithm whose local work per oracle call is timed ('none': "
                         "the gradient alone)")
     p.add_argument("--repeats", type=int, default=5, help="measurement blocks (3 x this many; their mean is used)")
-    p.add_argument("--big", type=int, default=2**17,
-                   help="float64 values of the bandwidth messages")
+    p.add_argument("--big", type=int, default=None,
+                   help="float64 values of the bandwidth messages (default: max(--dim, "
+                        "1024), the payload of the runs the profile is for)")
     return p
 
 
@@ -155,9 +161,14 @@ class _NoMixing:
         return v[:, 0]
 
 
-def calibrate(comm, problem="quadratic", dim=10, repeats=5, big=2**17, name="calibrated",
+def calibrate(comm, problem="quadratic", dim=10, repeats=5, big=None, name="calibrated",
               algorithm="push_pull"):
-    """Measure and return ``(CostModel, details dict)`` (collective over ``comm``)."""
+    """Measure and return ``(CostModel, details dict)`` (collective over ``comm``).
+
+    ``big`` (float64 values per bandwidth message) defaults to ``max(dim, 1024)``: the
+    bandwidth is measured at the payload of the runs the profile is for."""
+    if big is None:
+        big = max(int(dim), 1024)
     from .costmodel import CostModel
     if comm.Get_size() < 2:
         raise ValueError(f"calibrate needs at least 2 MPI ranks, got {comm.Get_size()}; "
@@ -191,7 +202,7 @@ def main(argv=None) -> int:
     comm = MPI.COMM_WORLD
     name = args.name or Path(args.out).stem
     for key in ("repeats", "dim", "big"):
-        if getattr(args, key) < 1:
+        if getattr(args, key) is not None and getattr(args, key) < 1:
             if comm.Get_rank() == 0:
                 print(f"error: --{key} must be >= 1, got {getattr(args, key)}",
                       file=sys.stderr)
