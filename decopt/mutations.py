@@ -40,6 +40,12 @@ Mutations
     ``scaffold`` runs with ``control=False`` (zero control variates): FedAvg's drift.
 ``qffl_inverse_weights()``
     ``qffl`` weighs the clients by F_i^-q instead of F_i^q (favours the well-served).
+``push_mass_vanishes()``
+    A sender drops the push mass it could not deliver (columns no longer sum to 1 under
+    link failures): Push-Pull's tracker loses 1^T Y = 1^T g.
+``links_never_fail()``
+    Networks ignore ``link_failure`` and ``activation`` (every link delivers, every node
+    wakes): the methods the scope row says are biased become exact.
 
 References
 ----------
@@ -59,7 +65,7 @@ __all__ = ["no_communication", "single_round", "pull_diag_without_correction",
            "push_pull_tracker_by_row", "dsgd_instead_of_gt", "uniform_pi",
            "transient_without_square", "choco_without_memory", "randk_unscaled",
            "topk_keeps_smallest", "fedavg_without_server", "scaffold_without_control",
-           "qffl_inverse_weights", "MUTATIONS"]
+           "qffl_inverse_weights", "push_mass_vanishes", "links_never_fail", "MUTATIONS"]
 
 
 @contextlib.contextmanager
@@ -275,6 +281,36 @@ def qffl_inverse_weights():
 
 
 #: name -> context-manager factory.
+@contextlib.contextmanager
+def push_mass_vanishes():
+    """Networks built inside the block drop undelivered push mass (``vanish=True``)."""
+    from . import network
+
+    orig = network.Network.__init__
+
+    def init(self, *args, **kwargs):
+        orig(self, *args, **kwargs)
+        self.vanish = True
+
+    with _patched(network.Network, "__init__", init):
+        yield
+
+
+@contextlib.contextmanager
+def links_never_fail():
+    """Networks built inside the block ignore ``link_failure`` and ``activation``."""
+    from . import network
+
+    orig = network.Network.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs.update(link_failure=0.0, activation=1.0)
+        orig(self, *args, **kwargs)
+
+    with _patched(network.Network, "__init__", init):
+        yield
+
+
 MUTATIONS = {
     "no_communication": no_communication,
     "single_round": single_round,
@@ -289,4 +325,6 @@ MUTATIONS = {
     "fedavg_without_server": fedavg_without_server,
     "scaffold_without_control": scaffold_without_control,
     "qffl_inverse_weights": qffl_inverse_weights,
+    "push_mass_vanishes": push_mass_vanishes,
+    "links_never_fail": links_never_fail,
 }

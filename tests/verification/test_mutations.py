@@ -50,6 +50,9 @@ CASES = {
     "fedavg_without_server": ([(verify.claim_federated, {})], {"7a"}),
     "scaffold_without_control": ([(verify.claim_federated, {})], {"7b"}),
     "qffl_inverse_weights": ([(verify.claim_federated, {})], {"7c"}),
+    # unreliable links (claim 8)
+    "push_mass_vanishes": ([(verify.claim_links, {})], {"8a"}),
+    "links_never_fail": ([(verify.claim_links, {})], {"8b"}),
 }
 
 _cache: dict = {}
