@@ -36,7 +36,7 @@ from scipy.special import expit
 import decopt
 import topologies as tp
 from decopt import streams
-from decopt.runner import _Metrics
+from decopt.loop import _Metrics
 
 N, SPN, D, S, B = 512, 400, 10, 20, 200
 
@@ -133,6 +133,24 @@ def iteration_table(K=20, reps=5):
     print(f"| {1e3 * th / K:.1f} | {1e3 * tl / K:.1f} | {tl / th:.2f} |")
 
 
+def counted_runs_last(prob, nodes, X, idx):
+    """The counting kernel as it was before (counts laid out (m, s_max, runs)): the
+    reference of the layout row of :func:`kernels_table`."""
+    S, m, b = idx.shape
+    A = prob.signed_features[nodes]
+    s_max = A.shape[1]
+    flat = idx + (np.arange(m) * s_max)[:, None]
+    flat *= S
+    flat += np.arange(S)[:, None, None]
+    counts = np.bincount(flat.reshape(-1), minlength=m * s_max * S)
+    Z = np.matmul(A, X.transpose(1, 2, 0))
+    with np.errstate(over="ignore"):
+        np.exp(Z, out=Z)
+    Z += 1.0
+    np.divide(counts.reshape(m, s_max, S), Z, out=Z)
+    return np.matmul(np.swapaxes(A, 1, 2), Z).transpose(2, 0, 1) / (-b)
+
+
 def kernels_table(reps=5):
     print(f"\n### kernels: one gradient call, n={N} (or n=204800/s), d={D}, b={B}, "
           f"{S} seeds (best of {reps}, alternating)")
@@ -154,6 +172,16 @@ def kernels_table(reps=5):
     print("|---|---:|---:|---:|")
     print(f"| draw {S}x{N}x{B} indices (blocked streams vs one numpy call) | "
           f"{1e3 * t_b:.1f} | {1e3 * t_o:.1f} | {t_b / t_o:.2f} |")
+    for n in (512, 256):
+        s = 204800 // n
+        prob = decopt.problems.logistic(n=n, dim=D, samples_per_node=s, seed=0)
+        X = np.random.default_rng(1).standard_normal((S, n, D)) * 0.3
+        idx = (np.random.default_rng(2).random((S, n, B)) * s).astype(np.intp)
+        nd = np.arange(n)
+        t_new, t_old = interleaved([lambda: prob._counted_sample_grads(nd, X, idx),
+                                    lambda: counted_runs_last(prob, nd, X, idx)], reps)
+        print(f"| counts kernel n={n}, s={s}: (m, runs, s) layout (used) vs (m, s, runs) "
+              f"(before) | {1e3 * t_new:.1f} | {1e3 * t_old:.1f} | {t_new / t_old:.2f} |")
     for n in (512, 256, 128, 16):
         s = 204800 // n
         prob = decopt.problems.logistic(n=n, dim=D, samples_per_node=s, seed=0)

@@ -33,7 +33,7 @@ import numpy as np
 import decopt
 import topologies as tp
 from decopt.mixing import pi_weights, resolve
-from decopt.runner import _Metrics
+from decopt.loop import _Metrics
 
 SEEDS = list(range(20))
 

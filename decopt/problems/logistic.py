@@ -169,22 +169,26 @@ class LogisticProblem(Problem):
     def _counted_sample_grads(self, nodes, X, idx):
         """Loss part of the minibatch gradient from sample counts: with c_l the number
         of times sample l was drawn, ``-(1/b) sum_l c_l sigmoid(-z_l) a_l`` is two
-        batched products over all local samples, ``Z = A_i x`` and ``A_i^T (c * s)``
-        per node, for all runs at once. X (runs, m, d), idx (runs, m, b)."""
+        batched products over all local samples, ``Z = x^T A_i^T`` and ``(c * s) A_i``
+        per node, for all runs at once. X (runs, m, d), idx (runs, m, b).
+
+        Layout (m, runs, s_max): the counts of one (node, run) pair fill one contiguous
+        row of s_max bins, so ``bincount`` writes into a window of s_max entries at a
+        time (cache-local), and both products are plain batched matrix products over
+        nodes (1.3x faster than the (m, s_max, runs) layout at n = 512, 20 runs, b = 200,
+        s_max = 400; BENCHMARKS.md)."""
         S, m, b = idx.shape
         A = block_rows(self.signed_features, nodes)                 # (m, s_max, d)
         s_max = A.shape[1]
-        flat = idx + (np.arange(m) * s_max)[:, None]                # (S, m, b)
-        flat *= S
-        flat += np.arange(S)[:, None, None]
-        counts = np.bincount(flat.reshape(-1), minlength=m * s_max * S)
-        Z = np.matmul(A, X.transpose(1, 2, 0))                      # (m, s_max, S)
+        row = (np.arange(m) * S + np.arange(S)[:, None]) * s_max    # (S, m): row (i, run)
+        counts = np.bincount((idx + row[..., None]).reshape(-1), minlength=m * S * s_max)
+        Z = np.matmul(X.transpose(1, 0, 2), A.transpose(0, 2, 1))  # (m, S, s_max)
         with np.errstate(over="ignore"):
             np.exp(Z, out=Z)
         Z += 1.0
-        np.divide(counts.reshape(m, s_max, S), Z, out=Z)            # c * sigmoid(-z)
-        g = np.matmul(np.swapaxes(A, 1, 2), Z)                      # (m, d, S)
-        return g.transpose(2, 0, 1) / (-b)
+        np.divide(counts.reshape(m, S, s_max), Z, out=Z)            # c * sigmoid(-z)
+        g = np.matmul(Z, A)                                         # (m, S, d)
+        return g.transpose(1, 0, 2) / (-b)
 
 
 def logistic(n=16, dim=10, samples_per_node=200, heterogeneity=0.0, rho=0.01, seed=0):
