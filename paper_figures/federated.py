@@ -6,7 +6,8 @@ run option ``local_steps`` in the study file), on one heterogeneous nonconvex lo
 heterogeneity s = 1, deterministic full local gradients so that the plateaus are the
 methods', not the noise's). Methods: FedAvg, FedAdam (arXiv:1602.05629,
 arXiv:2003.00295) and SCAFFOLD (arXiv:1910.06378) with a server (``"server:n"``), K-GT
-(arXiv:2301.01313) on the exponential graph, all with tau = 5 local steps, and Push-Pull
+(arXiv:2301.01313) and LED (arXiv:2302.00620) on the exponential graph, all with tau = 5
+local steps, and Push-Pull
 (arXiv:1810.06653) on the exponential graph (no local steps, two gossip rounds per
 iteration).
 
@@ -18,7 +19,7 @@ gossip messages over every edge); (c) the distribution of the local losses f_i a
 final model for FedAvg, q-FFL (q = 1, 5; arXiv:1905.10497) and AdaFedAdam (fairness 0
 and 3; arXiv:2301.09357).
 
-Claim check: SCAFFOLD and K-GT reach ||grad f|| < 1e-8 within the budget while FedAvg
+Claim check: SCAFFOLD, K-GT and LED reach ||grad f|| < 1e-8 within the budget while FedAvg
 and FedAdam stall at a client-drift floor > 1e-4; q-FFL with q = 5 has a smaller
 variance of the local losses than FedAvg (q = 0).
 """
@@ -34,7 +35,7 @@ NAME = "federated"
 TITLE = "federated and local-step methods vs Push-Pull; fairness of q-FFL / AdaFedAdam"
 REFERENCE = ("arXiv:1602.05629, arXiv:2003.00295, arXiv:1910.06378, arXiv:2301.01313, "
              "arXiv:1905.10497, arXiv:2301.09357")
-CLAIM = ("with local steps and heterogeneous data, SCAFFOLD and K-GT converge exactly "
+CLAIM = ("with local steps and heterogeneous data, SCAFFOLD, K-GT and LED converge exactly "
          "while FedAvg/FedAdam keep a client-drift bias; q-FFL (q > 0) makes the local "
          "losses more uniform than FedAvg")
 STUDY = "federated"
@@ -44,7 +45,7 @@ EXACT_TOL, DRIFT_FLOOR = 1e-8, 1e-4
 
 #: run label in the study -> display label (groups ``server`` and ``gossip``)
 CURVES = {"fedavg": "FedAvg", "fedadam": "FedAdam", "scaffold": "SCAFFOLD", "kgt": "K-GT",
-          "push_pull": "Push-Pull"}
+          "led": "LED", "push_pull": "Push-Pull"}
 #: run label in the study -> display label (group ``fair``)
 FAIR = {"qffl_q0": "FedAvg (q=0)", "qffl_q1": "q-FFL q=1", "qffl_q5": "q-FFL q=5",
         "adafedadam_a0": "AdaFedAdam a=0", "adafedadam_a3": "AdaFedAdam a=3"}
@@ -82,13 +83,14 @@ def collect(runs) -> dict:
 def check(data) -> tuple[bool, str]:
     c = data["curves"]
     final = {k: float(v["grad_norm"][-1]) for k, v in c.items()}
-    exact = all(final[k] < EXACT_TOL for k in ("SCAFFOLD", "K-GT"))
+    exact = all(final[k] < EXACT_TOL for k in ("SCAFFOLD", "K-GT", "LED"))
     drift = all(final[k] > DRIFT_FLOOR for k in ("FedAvg", "FedAdam"))
     var = {k: float(np.var(v["losses"])) for k, v in data["fair"].items()}
     fairer = var["q-FFL q=5"] < var["FedAvg (q=0)"]
     ok = exact and drift and fairer
     summary = (f"final ||grad f||: SCAFFOLD {fmt(final['SCAFFOLD'])}, K-GT "
-               f"{fmt(final['K-GT'])}, FedAvg {fmt(final['FedAvg'])}, FedAdam "
+               f"{fmt(final['K-GT'])}, LED {fmt(final['LED'])}, FedAvg "
+               f"{fmt(final['FedAvg'])}, FedAdam "
                f"{fmt(final['FedAdam'])}, Push-Pull {fmt(final['Push-Pull'])}; local-loss "
                f"variance FedAvg {fmt(var['FedAvg (q=0)'])} vs q-FFL q=5 "
                f"{fmt(var['q-FFL q=5'])}")

@@ -64,6 +64,12 @@ PAPER_STYLE = {
     "dsgd": {"color": OKABE_ITO["black"], "marker": "<"},
     "gt": {"color": OKABE_ITO["blue"], "marker": ">"},
     "exact_diffusion": {"color": OKABE_ITO["green"], "marker": "p"},
+    # federated figure: distinct within it (FedAvg, FedAdam, SCAFFOLD, K-GT, LED, Push-Pull)
+    "fedavg": {"color": OKABE_ITO["vermillion"], "marker": "^"},
+    "fedadam": {"color": OKABE_ITO["purple"], "marker": "X"},
+    "scaffold": {"color": OKABE_ITO["green"], "marker": "D"},
+    "kgt": {"color": OKABE_ITO["orange"], "marker": "s"},
+    "led": {"color": OKABE_ITO["sky"], "marker": "*"},
 }
 
 #: rcParams on top of decopt's (sizes in points at the printed size).
