@@ -1,7 +1,8 @@
 """Failure modes under ``mpiexec -n P python -m mpi4py tests/mpi/fault_driver.py MODE``.
 
 - ``raise``: rank 1 raises while the others wait in a collective (the job must abort).
-- ``small``: a 3-node problem on more ranks (ValueError on every rank).
+- ``small``: a 3-node problem on more ranks (the extra ranks host no node): prints the
+  largest difference to the in-process run of the same problem, and its counters.
 - ``problem``: each rank builds its problem with seed = rank (ValueError naming
   "problem", before any step).
 """
@@ -30,8 +31,13 @@ def main(mode):
                    log_every=10**6)
     elif mode == "small":
         prob = decopt.problems.quadratic(n=3, dim=2, seed=0)
-        decopt.run("push_pull", prob, tp.exponential(3), steps=5, step_size=0.01,
-                   backend="mpi", callback=callback)
+        kw = dict(steps=5, step_size=0.01, seed=[0, 1], noise=0.1)
+        res = decopt.run("push_pull", prob, tp.exponential(3), backend="mpi",
+                         callback=callback, **kw)
+        if rank == 0:
+            ref = decopt.run("push_pull", prob, tp.exponential(3), **kw)
+            print(f"max difference {abs(res.x - ref.x).max():.3g}; counters "
+                  f"{'equal' if res.counters == ref.counters else 'differ'}", flush=True)
     elif mode == "problem":
         prob = decopt.problems.quadratic(n=8, dim=2, seed=rank)
         decopt.run("push_pull", prob, G, steps=5, step_size=0.01, backend="mpi",

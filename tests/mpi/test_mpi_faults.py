@@ -28,10 +28,14 @@ def test_crashed_rank_aborts_the_job():
 
 
 def test_fewer_nodes_than_ranks():
+    """n = 3 on 4 ranks: rank 3 hosts no node and only joins the collectives; the run
+    gives the in-process numbers (1e-12: round-off of the same products) and counters."""
     rc, out, err, _ = launch(4, DRIVER, "small", timeout=60)
-    assert rc != 0
-    assert "n=3 nodes cannot be spread over 4 MPI ranks" in err
-    assert "logged step" not in out
+    assert rc == 0, err
+    line = next(ln for ln in out.splitlines() if ln.startswith("max difference"))
+    assert float(line.split()[2].rstrip(";")) <= 1e-12, line
+    assert line.endswith("counters equal"), line
+    assert "finished" in out
 
 
 def test_ranks_with_different_problems():
