@@ -19,7 +19,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from ._validate import as_float, as_int, rng_from
-from .families import MAX_TRIES, _both, _digraph, _give_up, _n, _seeded_spec
+from ._family_tools import MAX_TRIES, _both, _digraph, _give_up, _n, _seeded_spec
 
 __all__ = ["erdos_renyi", "random_k_out", "random_geometric", "nearest_neighbour"]
 
