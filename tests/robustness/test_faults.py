@@ -199,11 +199,15 @@ def _files_state(study_dir: Path) -> dict:
     if not study_dir.exists():
         return {}
     out = {}
-    for p in study_dir.rglob("*"):
-        try:
-            out[str(p)] = p.stat().st_mtime_ns
-        except FileNotFoundError:    # renamed or removed meanwhile
-            pass
+    # os.walk, not Path.rglob: the study under observation may remove a directory while
+    # it is scanned, and os.walk skips what vanished (rglob raises FileNotFoundError)
+    for root, dirs, files in os.walk(study_dir):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            try:
+                out[p] = os.stat(p).st_mtime_ns
+            except FileNotFoundError:    # renamed or removed meanwhile
+                pass
     return out
 
 
