@@ -216,8 +216,9 @@ def plot(data):
         tag = "small diag." if p["small_diag"] else "large diag."
         r = "plain div." if p["ratio"] == 0.0 else fmt(p["ratio"])
         top = p['topology'].split(',seed')[0]
-        ax.set_title(f"{p['group']}: {top}, α={p['alpha']}\n"
-                     f"θ={p['theta']:.1e} ({tag})\nMG/plain: {r}", fontsize=sty.MIN_FONT)
+        # one short item per line: four panels per row leave ~1.6 in per title
+        ax.set_title(f"{p['group']}: {top}\nα={p['alpha']}, θ={p['theta']:.1e}\n"
+                     f"({tag}) MG/plain: {r}", fontsize=sty.MIN_FONT)
     for ax in flat[k:]:
         ax.set_visible(False)
     order = sorted(handles, key=lambda s: (s.startswith("MG"), len(s), s))
