@@ -66,6 +66,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--recalibrate", action="store_true",
                    help="measure the network part again before every case")
+    p.add_argument("--calib-repeats", type=int, default=2,
+                   help="with --recalibrate: calibration blocks (3 x this many) per case")
     p.add_argument("--payload-big", action="store_true",
                    help="with --recalibrate: measure the bandwidth at the case's payload "
                         "(max(d, 1024) floats per message) instead of 2^17")
@@ -100,7 +102,7 @@ def main(argv=None):
             ratios, preds, meas, models = [], [], [], []
             for _ in range(args.repeats):
                 if args.recalibrate and not args.profile:
-                    net, _ = calibrate(COMM, name="measured", repeats=2,
+                    net, _ = calibrate(COMM, name="measured", repeats=args.calib_repeats,
                                        big=max(d, 2**10) if args.payload_big else 2**17)
                     # (--payload-big is what decopt.calibrate does by default since
                     # these measurements; without it, the former fixed 2^17)
