@@ -19,9 +19,10 @@ descheduling spikes on a shared machine included; rank 0 writes the profile):
   product, so it is below the raw link rate, which is also measured (ping-pong of
   ``--big`` values) and recorded in the file's comment. On one machine such a round is
   bound by memory traffic, whose cost per byte depends on the message size (cache), so
-  a slope taken at one size transfers poorly to another (BENCHMARKS.md, cost model:
-  predictions within +-25% when calibrated at the run's payload, 0.57-0.81 when
-  calibrated at 2^17 floats for d = 10 .. 10^5): calibrate with ``--dim`` of your runs;
+  a slope taken at one size transfers poorly to another (BENCHMARKS.md, cost model,
+  2 ranks: predictions within +-25% when calibrated at the run's payload, 0.57-0.81 of
+  the measured time when calibrated at 2^17 floats for d = 10 .. 10^5): calibrate with
+  ``--dim`` of your runs;
 - ``overhead`` (o): ``t(1) - alpha - 8 / beta``, the per-round software cost of that
   exchange;
 - ``compute``: the time of one iteration of ``--algorithm`` (a gradient of ``--problem``
