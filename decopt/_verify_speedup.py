@@ -42,6 +42,7 @@ from . import problems
 from . import theory as th
 from .mixing import resolve
 from .runner import run
+from ._claim_row import _row
 
 # ============================================================================ tolerances
 #: Claim 1: on the complete graph n * plateau within 15% of the closed form for every n.
@@ -87,12 +88,6 @@ SPEEDUP_CASES = (
 )
 #: Claim 1t: Push-Pull ([LLY25]) on digraphs of decreasing spectral gap, n = 16.
 TRANSIENT_GRAPHS = ("exp:16", "kout:16,k=3,seed=0", "kout:16,k=2,seed=0", "skewring:16")
-
-
-def _row(cid, claim, prediction, measurement, ok, **details):
-    return {"id": cid, "claim": claim, "prediction": prediction,
-            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
-            "details": details}
 
 
 def sparse_spec(n, family="kout"):

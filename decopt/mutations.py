@@ -61,6 +61,9 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+from .algorithms.fair import LOSS_FLOOR, QFFL, QFFLState
+from .algorithms.federated import local_sgd
+
 __all__ = ["no_communication", "single_round", "pull_diag_without_correction",
            "push_pull_tracker_by_row", "dsgd_instead_of_gt", "uniform_pi",
            "transient_without_square", "choco_without_memory", "randk_unscaled",
@@ -261,22 +264,23 @@ def scaffold_without_control():
     return _swap_algorithms({"scaffold": ScaffoldNoControl})
 
 
+@dataclasses.dataclass(frozen=True)
+class InverseQFFL(QFFL):
+    """q-FFL weighing the clients by F_i^-q instead of F_i^q (favours the clients that
+    already do well): the control of the q-FFL fairness claim."""
+
+    def step(self, s, oracle, net):
+        L = 1.0 / self.alpha
+        F = oracle.losses(s.x) + LOSS_FLOOR
+        y, _ = local_sgd(s.x, oracle, self.alpha, self.local_steps)
+        dw = L * (s.x - y)
+        Fq = F ** (-self.q)
+        D, H = net.average(Fq[..., None] * dw, (L * Fq)[..., None])
+        return QFFLState(s.x - D / H)
+
+
 def qffl_inverse_weights():
-    """``qffl`` with the client weights F_i^-q instead of F_i^q."""
-    from .algorithms.fair import LOSS_FLOOR, QFFL, QFFLState
-    from .algorithms.federated import local_sgd
-
-    @dataclasses.dataclass(frozen=True)
-    class InverseQFFL(QFFL):
-        def step(self, s, oracle, net):
-            L = 1.0 / self.alpha
-            F = oracle.losses(s.x) + LOSS_FLOOR
-            y, _ = local_sgd(s.x, oracle, self.alpha, self.local_steps)
-            dw = L * (s.x - y)
-            Fq = F ** (-self.q)
-            D, H = net.average(Fq[..., None] * dw, (L * Fq)[..., None])
-            return QFFLState(s.x - D / H)
-
+    """``qffl`` with the client weights F_i^-q instead of F_i^q (:class:`InverseQFFL`)."""
     return _swap_algorithms({"qffl": InverseQFFL})
 
 

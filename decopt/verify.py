@@ -64,6 +64,7 @@ from .fitting import column_slopes, geometric_rate
 from .formatting import to_jsonable
 from .runner import run
 from . import _verify_speedup as _vs
+from ._claim_row import _row
 
 __all__ = ["run_claims", "main", "format_table", "CLAIMS", "QUICK", "FULL"]
 
@@ -130,12 +131,6 @@ DIM = 5
 SIGMA = 1.0           # per-coordinate noise of claims 5: N(0, I_d) on each local gradient
 BOUND_SIGMA = 4.0     # claim 5's per-coordinate noise (see claim_bounds)
 MG_R_SPEEDUP = _vs.MG_R_SPEEDUP
-
-
-def _row(cid, claim, prediction, measurement, ok, **details):
-    return {"id": cid, "claim": claim, "prediction": prediction,
-            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
-            "details": details}
 
 
 def _t_interval(values, level=0.95):

@@ -37,6 +37,7 @@ from . import problems
 from . import theory as th
 from .algorithms.compressed import CHOCO
 from .runner import run
+from ._claim_row import _row
 
 __all__ = ["claim_compression", "check_choco_linear", "check_bits_to_target",
            "check_unbiased", "check_contraction", "SETTING"]
@@ -68,12 +69,6 @@ def _problem():
 
 def _x0():
     return np.full(SETTING["dim"], SETTING["x0"])
-
-
-def _row(cid, claim, prediction, measurement, ok, **details):
-    return {"id": cid, "claim": claim, "prediction": prediction,
-            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
-            "details": details}
 
 
 def check_choco_linear(method=CHOCO, compression="topk:0.1", steps=STEPS_LINEAR):

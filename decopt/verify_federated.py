@@ -35,6 +35,7 @@ from . import algorithms as algs
 from . import problems
 from .oracle import Oracle
 from .runner import run
+from ._claim_row import _row
 
 __all__ = ["claim_federated", "check_fedavg_is_sgd", "check_scaffold_exact",
            "check_qffl_fairer", "centralised_sgd"]
@@ -51,12 +52,6 @@ FAIRER_BY = 0.10
 def _hetero():
     # distinct curvatures (condition 5): with identical Hessians FedAvg has no drift
     return problems.quadratic(n=8, dim=3, heterogeneity=2.0, condition=5.0, seed=1)
-
-
-def _row(cid, claim, prediction, measurement, ok, **details):
-    return {"id": cid, "claim": claim, "prediction": prediction,
-            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
-            "details": details}
 
 
 def centralised_sgd(problem, steps, lr, noise, seed):

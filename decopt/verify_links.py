@@ -34,6 +34,7 @@ import numpy as np
 
 from . import problems
 from .runner import run
+from ._claim_row import _row
 
 #: Exactness: linear convergence from ||x*|| ~ 1 reaches round-off (1e-15..1e-14
 #: measured in 3000 iterations); 1e-10 leaves four orders of margin below any bias.
@@ -57,12 +58,6 @@ BIASED_CASES = (
     ("gt", "exp:8", 0.1, 0.3, 1.0),
     ("pull_diag_gt", "chords:8", 0.01, 0.3, 1.0),
 )
-
-
-def _row(cid, claim, prediction, measurement, ok, **details):
-    return {"id": cid, "claim": claim, "prediction": prediction,
-            "measurement": measurement, "verdict": "PASS" if ok else "FAIL",
-            "details": details}
 
 
 def _errors(cases, steps):

@@ -15,8 +15,8 @@ import pytest
 
 import decopt
 from decopt.algorithms import LED, QFFL, AdaFedAdam, FedAvg, KGT, LocalDSGD, Scaffold
-from decopt.algorithms.fair import LOSS_FLOOR, QFFLState
-from decopt.algorithms.federated import FedAvgState, local_sgd
+from decopt.algorithms.federated import FedAvgState
+from decopt.mutations import InverseQFFL   # the control of decopt verify's claim 7c
 from decopt.oracle import Oracle
 
 
@@ -56,20 +56,6 @@ class LazyFedAvg(FedAvg):
         for _ in range(self.local_steps - 1):
             oracle.grad(s.x)
         return s.x - self.local_steps * self.alpha * g
-
-
-@dataclass(frozen=True)
-class InverseQFFL(QFFL):
-    """Control: weighs the clients by F^-q (favours the clients that already do well)."""
-
-    def step(self, s, oracle, net):
-        L = 1.0 / self.alpha
-        F = oracle.losses(s.x) + LOSS_FLOOR
-        y, _ = local_sgd(s.x, oracle, self.alpha, self.local_steps)
-        dw = L * (s.x - y)
-        Fq = F ** (-self.q)
-        D, H = net.average(Fq[..., None] * dw, (L * Fq)[..., None])
-        return QFFLState(s.x - D / H)
 
 
 # ------------------------------------------------------------------ claim 1
