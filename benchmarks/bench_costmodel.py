@@ -9,16 +9,19 @@ Push-Pull on the quadratic problem (H_i = I) with payload d, on every graph of
 the directed ring, the exponential graph, the star and the complete graph). For each
 (graph, d):
 
-- the profile's network part (latency, bandwidth, round overhead) comes from
-  ``--profile`` (written by ``python -m decopt.calibrate``) or, when absent, is measured
-  with :func:`decopt.calibrate.calibrate` at the start (``--recalibrate``: again right
-  before every run, so that calibration and run see the same load on a shared machine);
-- its ``compute`` is measured now for this d (:func:`decopt.calibrate.compute_time`: one
-  Push-Pull iteration on one node without communication), because the gradient's cost
-  depends on the problem;
+- the profile comes from ``--profile`` (written by ``python -m decopt.calibrate``; its
+  ``compute`` replaced by :func:`decopt.calibrate.compute_time` for this d, because the
+  gradient's cost depends on the problem) or, when absent, is measured with
+  :func:`decopt.calibrate.calibrate` at the start; with ``--recalibrate`` it is measured
+  again right before every run by ``calibrate(dim=d)``, so that calibration and run see
+  the same load on a shared machine. The calibration times Push-Pull iterations over
+  rings only (the directed ring and, with 3+ ranks, the bidirectional ring): the
+  exponential graph, the star and the complete graph are predictions for graphs the
+  calibration never ran;
 - ``decopt.run(..., backend="mpi", cost_model=profile)`` runs ``--steps`` iterations
   (logging only at the start and the end); predicted = the run's last ``sim_time``,
-  measured = its wall time (the slowest rank's), both from one and the same run.
+  measured = its wall time (the slowest rank's), both from one and the same run; of
+  ``--repeats`` such (calibration, run) pairs the median-ratio one is shown.
 
 The table reports predicted, measured and predicted / measured (target: within 0.75-1.25).
 """
@@ -66,7 +69,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--recalibrate", action="store_true",
                    help="measure the network part again before every case")
-    p.add_argument("--calib-repeats", type=int, default=2,
+    p.add_argument("--calib-repeats", type=int, default=5,
                    help="with --recalibrate: calibration blocks (3 x this many) per case")
     p.add_argument("--payload-big", action="store_true",
                    help="with --recalibrate: measure the bandwidth at the case's payload "
@@ -85,8 +88,8 @@ def main(argv=None):
               f"{base.bandwidth / 1e9:.3f} GB/s, overhead {base.overhead * 1e6:.2f} us/round; "
               f"load average at start {load:.2f} on {os.cpu_count()} cores")
         print(f"{'graph':<9}{'maxdeg':>7}{'d':>8}{'steps':>7}{'alpha us':>9}{'GB/s':>7}"
-              f"{'o us':>7}{'compute us':>11}{'predicted s':>13}{'measured s':>12}"
-              f"{'ratio':>8}")
+              f"{'o us':>7}{'loc GB/s':>9}{'compute us':>11}{'predicted s':>13}"
+              f"{'measured s':>12}{'ratio':>8}")
     rows = []
     for name, G in graphs(SIZE, args.graphs.split(",")):
         deg = max(d for _, d in G.out_degree())
@@ -102,11 +105,11 @@ def main(argv=None):
             ratios, preds, meas, models = [], [], [], []
             for _ in range(args.repeats):
                 if args.recalibrate and not args.profile:
-                    net, _ = calibrate(COMM, name="measured", repeats=args.calib_repeats,
-                                       big=max(d, 2**10) if args.payload_big else 2**17)
+                    model, _ = calibrate(COMM, dim=d, name="measured",
+                                         repeats=args.calib_repeats,
+                                         big=max(d, 2**10) if args.payload_big else 2**17)
                     # (--payload-big is what decopt.calibrate does by default since
                     # these measurements; without it, the former fixed 2^17)
-                    model = net.replace(compute=compute_time(COMM, "quadratic", d, 3))
                 COMM.Barrier()
                 res = decopt.run("push_pull", prob, G, steps=steps, step_size=0.1,
                                  backend="mpi", log_every=steps, cost_model=model)
@@ -123,6 +126,7 @@ def main(argv=None):
                 model = models[i]
                 print(f"{name:<9}{deg:>7}{d:>8}{steps:>7}{model.latency * 1e6:>9.2f}"
                       f"{model.bandwidth / 1e9:>7.3f}{model.overhead * 1e6:>7.1f}"
+                      f"{model.local_bandwidth / 1e9:>9.3f}"
                       f"{model.compute * 1e6:>11.1f}"
                       f"{preds[i]:>13.4f}{meas[i]:>12.4f}{ratios[i]:>8.2f}", flush=True)
     if RANK == 0:

@@ -13,20 +13,26 @@ if j -> i or j == i; every stored off-diagonal nonzero M[i, j] is one message j 
 *Communication* (a Hockney alpha-beta model [1]_ with LogP-style serialisation [2]_). A
 gossip round sends one message over every edge; all messages of a round carry the same
 payload of ``b`` bits (``64 * width`` uncompressed, or what the compressor says). With
-``alpha = latency`` (s), ``beta = bandwidth`` (bytes/s) and ``o = overhead`` (s, a
-per-round software cost paid once by every node), one message occupies its sender for
-``tau = alpha + b / (8 beta)``. Node j sends its ``k_j = outdeg(j)`` messages one after
-the other, in ascending order of receiver id (``serialize="sender"``, the default: one
-NIC, one CPU thread per node), so the message j -> i arrives at
-``o + q_ji * tau`` where ``q_ji`` is i's position among j's out-neighbours. The round is
-synchronous: node i finishes when its last incoming message arrives, and the round ends
-when every node has finished::
+``alpha = latency`` (s), ``beta = bandwidth`` (bytes/s), ``o = overhead`` (s, a
+per-round software cost paid once by every node) and ``gamma = local_bandwidth``
+(bytes/s of the payload-proportional work a node does once per round whatever its
+degree: packing its rows, applying its row of the matrix; ``inf`` by default, free),
+a node starts sending after ``o + b / (8 gamma)``, and one message occupies its sender
+for ``tau = alpha + b / (8 beta)``. Node j sends its ``k_j = outdeg(j)`` messages one
+after the other, in ascending order of receiver id (``serialize="sender"``, the default:
+one NIC, one CPU thread per node), so the message j -> i arrives at
+``o + b / (8 gamma) + q_ji * tau`` where ``q_ji`` is i's position among j's
+out-neighbours. The round is synchronous: node i finishes when its last incoming message
+arrives, and the round ends when every node has finished::
 
-    T_round = max_i max_{j -> i} (o + q_ji * tau) = o + tau * max_j outdeg(j).
+    T_round = o + b / (8 gamma) + tau * max_j outdeg(j).
 
-``serialize="receiver"`` serialises at the receiving NIC instead
-(``T_round = o + tau * max_i indeg(i)``), and ``serialize="none"`` gives every link its own
-bandwidth (``T_round = o + tau``). A round without messages (one node) costs nothing.
+``serialize="receiver"`` serialises at the receiving NIC instead (``max_i indeg(i)``
+in place of the out-degree), and ``serialize="none"`` gives every link its own bandwidth
+(``T_round = o + b / (8 gamma) + tau``). A round without messages (one node) costs
+nothing. (The per-byte term per round is LogGP's [3]_ gap per byte taken once per round
+rather than per message; ``decopt calibrate`` on three or more ranks separates it from
+the per-message cost with two rings of out-degree 1 and 2.)
 
 *Computation.* One oracle call computes ``samples`` gradient samples per node (R with
 multi-step gossip). Node i's time for call c of the run with seed s is ::
@@ -59,6 +65,8 @@ References
    Parallel Computing 20(3), 1994 (the alpha-beta model of a message).
 .. [2] D. Culler et al., "LogP: towards a realistic model of parallel computation",
    PPoPP 1993 (per-message overhead serialised at the sender).
+.. [3] A. Alexandrov et al., "LogGP: incorporating long messages into the LogP model",
+   SPAA 1995 (a cost per byte besides the cost per message).
 """
 
 from __future__ import annotations
@@ -95,6 +103,9 @@ class CostModel:
         Seconds per gradient sample on a node of speed factor 1 (>= 0).
     overhead : float
         Seconds of software cost per gossip round, once per round (>= 0).
+    local_bandwidth : float
+        gamma, bytes per second of a node's payload-proportional work per round, once
+        per round whatever its degree (> 0; ``math.inf``, the default, for free).
     serialize : {"sender", "receiver", "none"}
         Where a node's messages queue (see the module docstring).
     heterogeneity : float
@@ -117,6 +128,7 @@ class CostModel:
     bandwidth: float
     compute: float = 0.0
     overhead: float = 0.0
+    local_bandwidth: float = math.inf
     serialize: str = "sender"
     heterogeneity: float = 0.0
     jitter: float = 0.0
@@ -145,6 +157,7 @@ class CostModel:
         num("bandwidth", strict=True, inf=True, unit=" (bytes per second)")
         num("compute", unit=" (seconds per gradient sample)")
         num("overhead", unit=" (seconds per gossip round)")
+        num("local_bandwidth", strict=True, inf=True, unit=" (bytes per second)")
         num("heterogeneity")
         num("jitter")
         num("straggler_prob", high=1.0)
@@ -193,6 +206,7 @@ class CostModel:
         if not len(rows):
             return out
         tau = self.message_time(bits)
+        begin = self.round_start(bits)
         if self.serialize == "none":
             q = np.ones(len(rows))
         elif self.serialize == "sender":      # position of i among j's receivers
@@ -207,17 +221,21 @@ class CostModel:
             start = np.searchsorted(r, r, side="left")
             q = np.empty(len(rows))
             q[order] = np.arange(len(rows)) - start + 1
-        np.maximum.at(out, rows, self.overhead + q * tau)
+        np.maximum.at(out, rows, begin + q * tau)
         return out
 
     def round_time(self, matrix, bits: float) -> float:
         """T_round of one gossip round over ``matrix`` with ``bits`` per message."""
         return self._round_from_degree(_max_degree(matrix, self.serialize), bits)
 
+    def round_start(self, bits: float) -> float:
+        """o + b / (8 gamma): when a node starts sending in a round."""
+        return self.overhead + float(bits) / 8.0 / self.local_bandwidth
+
     def _round_from_degree(self, k: int, bits: float) -> float:
         if k == 0:
             return 0.0
-        return self.overhead + k * self.message_time(bits)
+        return self.round_start(bits) + k * self.message_time(bits)
 
     # ------------------------------------------------------------ computation
     def node_factors(self, n: int) -> np.ndarray:
@@ -440,7 +458,8 @@ def replay(model: CostModel, history: dict, matrices, seeds, samples: int = 1) -
     number of messages E and the same queue length k (:data:`SERIALIZE` rule). Then,
     since ``floats = sum over rounds of E * width``, ::
 
-        comm = rounds * (overhead + k * latency) + k * 8 * floats / (E * bandwidth)
+        comm = rounds * (overhead + k * latency)
+               + (k / bandwidth + 1 / local_bandwidth) * 8 * floats / E
 
     exactly as :class:`SimClock` adds it up round by round (uncompressed payloads), and the
     compute part is :meth:`SimClock.charge` with ``grad_evals / samples`` calls.
@@ -478,7 +497,7 @@ def replay(model: CostModel, history: dict, matrices, seeds, samples: int = 1) -
     comm = np.zeros_like(rounds)
     if E and k:
         comm = rounds * (model.overhead + k * model.latency) + \
-            k * 8.0 * floats / (E * model.bandwidth)
+            (k / model.bandwidth + 1.0 / model.local_bandwidth) * 8.0 * floats / E
     clock = SimClock(model, n, seeds)
     out = np.empty((len(rounds), len(clock.seeds)))
     for i, e in enumerate(evals):

@@ -61,6 +61,22 @@ def test_star_receiver_and_parallel_links():
     assert par.round_time(M, 64 * WIDTH) == pytest.approx(TAU, rel=RTOL)
 
 
+def test_local_bandwidth_once_per_round_whatever_the_degree():
+    """gamma = 400 B/s, 80 bytes per message: every node pays 0.2 s once per round before
+    its first send, on a ring (k = 1) and on the star's hub (k = 4) alike."""
+    local = 8 * WIDTH / 400.0
+    for G, k in ((tp.directed_ring(5), 1), (tp.star(5), 4)):
+        m = model(overhead=0.5, local_bandwidth=400.0)
+        assert m.round_time(matrix(G), 64 * WIDTH) == pytest.approx(0.5 + local + k * TAU,
+                                                                    rel=RTOL)
+        assert m.arrival_times(matrix(G), 64 * WIDTH).max() == pytest.approx(
+            m.round_time(matrix(G), 64 * WIDTH), rel=RTOL)
+    # the default is free (inf): the plain alpha-beta round
+    assert model().local_bandwidth == float("inf")
+    assert model(overhead=0.5).round_time(star_out(5), 64 * WIDTH) == pytest.approx(
+        0.5 + 4 * TAU, rel=RTOL)
+
+
 def test_negative_control_ignoring_serialisation_fails_the_star():
     """A model that gives every link its own bandwidth misses the hub's queue: the star
     check above would fail with it."""
@@ -191,7 +207,7 @@ def Result_sim(path):
 def test_replay_from_counters_equals_the_clock(alg, spec, R):
     from decopt.mixing import resolve
     prob = decopt.problems.quadratic(n=16, dim=3, seed=0)
-    m = cm.PROFILES["cluster-1g"].replace(jitter=0.3, overhead=1e-5)
+    m = cm.PROFILES["cluster-1g"].replace(jitter=0.3, overhead=1e-5, local_bandwidth=3e8)
     res = decopt.run(alg, prob, spec, steps=30, step_size=0.01, log_every=7, rounds=R,
                      cost_model=m, seed=[3, 4])
     mix = resolve(spec, decopt.algorithms.make(alg, 0.1).weights)
@@ -203,6 +219,10 @@ def test_replay_from_counters_equals_the_clock(alg, spec, R):
     wrong = cm.replay(m.replace(serialize="none"), res.history, mats, [3, 4], samples=R)
     if "onepeer" not in spec:
         assert not np.allclose(wrong, res.history["sim_time"], rtol=1e-6)
+    # and so does the per-round local term
+    free = cm.replay(m.replace(local_bandwidth=float("inf")), res.history, mats, [3, 4],
+                     samples=R)
+    assert not np.allclose(free, res.history["sim_time"], rtol=1e-6)
 
 
 def test_replay_refuses_rounds_of_different_cost():

@@ -56,6 +56,8 @@ def test_resolve_forms():
     ("bandwidth", -5.0, r"cost_model\.bandwidth .*-5\.0"),
     ("compute", math.nan, r"cost_model\.compute"),
     ("overhead", math.inf, r"cost_model\.overhead"),
+    ("local_bandwidth", 0.0, r"cost_model\.local_bandwidth .*> 0"),
+    ("local_bandwidth", math.nan, r"cost_model\.local_bandwidth .*nan"),
     ("straggler_prob", 1.5, r"cost_model\.straggler_prob .*<= 1"),
     ("straggler_slowdown", 0.5, r"cost_model\.straggler_slowdown .*>= 1"),
     ("serialize", "both", r"cost_model\.serialize .*'both'"),

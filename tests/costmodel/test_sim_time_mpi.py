@@ -80,6 +80,22 @@ def test_calibrate_writes_a_loadable_profile(tmp_path):
     assert "latency" in stdout
 
 
+def test_calibrate_on_three_ranks_uses_both_rings(tmp_path):
+    """With three ranks calibrate times the bidirectional ring too (two messages per node)
+    and records the split in the profile's comment; the profile loads with a positive
+    local bandwidth (finite, or inf when the fit fell back). Values are not compared
+    (they depend on the load); the fit's arithmetic is tested in test_calibrate_fit."""
+    from decopt import costmodel
+    out = tmp_path / "three.toml"
+    rc, _, err, _ = launch(3, "-m", "decopt.calibrate", "--out", out, "--repeats", "1",
+                           "--dim", "2048", timeout=120)
+    assert rc == 0, err[-3000:]
+    text = out.read_text()
+    assert "ring2_iteration_8B=" in text and "message_16384B=" in text
+    m = costmodel.load(out)
+    assert m.local_bandwidth > 0 and m.bandwidth > 0 and m.compute > 0
+
+
 def test_calibrate_needs_two_ranks(tmp_path):
     rc, _, err, _ = launch(1, "-m", "decopt.calibrate", "--out", tmp_path / "x.toml",
                            timeout=120)
