@@ -171,7 +171,6 @@ def _expand(ck: _Checker, eff: dict, gname, gw: str):
                       aextra))
 
     # ------------------------------------------------------------------ expand
-    import topologies as tp
     runs = []
     seed_groups = [seeds] if batched else [[s] for s in seeds]
     graphs: dict = {}
