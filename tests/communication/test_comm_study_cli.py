@@ -16,6 +16,7 @@ import decopt
 from decopt.cli import main
 from decopt.result import Result
 from decopt.study import load_study
+from tests._helpers import run_dirs, run_study_cli
 
 STUDY = """
 [study]
@@ -66,20 +67,12 @@ RTOL = 1e-12
 
 @pytest.fixture(scope="module")
 def study_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("comm")
-    p = d / "comm.toml"
-    p.write_text(textwrap.dedent(STUDY))
-    assert main(["run", str(p), "--out", str(d / "res"), "--quiet"]) == 0
-    return p, d / "res" / "comm"
-
-
-def _run_dirs(root):
-    return {q.name: q for q in root.iterdir() if (q / "run.json").exists()}
+    return run_study_cli(tmp_path_factory, "comm", STUDY)
 
 
 def test_lists_are_axes_and_names_carry_options(study_dir):
     _, root = study_dir
-    names = set(_run_dirs(root))
+    names = set(run_dirs(root))
     assert len(names) == 7, sorted(names)
     for needle in ("choco[alpha=0.05,compression=topk_0.1]--uring[n=8]",
                    "cpp[alpha=0.05,compression=topk_0.1]--exp[n=8]",
@@ -96,7 +89,7 @@ def test_lists_are_axes_and_names_carry_options(study_dir):
 
 def test_options_recorded_and_change_the_numbers(study_dir):
     _, root = study_dir
-    runs = _run_dirs(root)
+    runs = run_dirs(root)
     cfg = {n: json.loads((d / "run.json").read_text())["config"] for n, d in runs.items()}
     cpp = {c["compression"]: n for n, c in cfg.items() if c["algorithm"] == "cpp"}
     assert set(cpp) == {"topk:0.1", "qsgd:4"}

@@ -1,4 +1,5 @@
-"""Run the cases of ``fed_cases`` with ``backend="mpi"`` and save them from rank 0.
+"""Run the cases of ``fed_cases`` with ``backend="mpi"`` and save them from rank 0
+(keys of ``tests/mpi/save_driver.py``).
 
     mpiexec -n P python -m mpi4py tests/federated/fed_mpi_driver.py OUT.npz
 """
@@ -6,30 +7,16 @@
 import os
 import sys
 
-import numpy as np
-from mpi4py import MPI
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "mpi")]
 import fed_cases  # noqa: E402
+from save_driver import run_and_save  # noqa: E402
 
 COUNTERS = ("rounds", "messages", "floats", "uploads", "downloads", "bits")
 
 
 def main(out_path):
-    comm = MPI.COMM_WORLD
-    arrays = {}
-    for i, c in enumerate(fed_cases.cases()):
-        res = fed_cases.run_case(c, "mpi", comm=comm)
-        if comm.Get_rank() == 0:
-            arrays[f"{i}/x"] = res.x
-            arrays[f"{i}/counters"] = np.array([res.counters[k] for k in COUNTERS])
-            for key, v in res.history.items():
-                if key != "time":
-                    arrays[f"{i}/h/{key}"] = np.asarray(v)
-    if comm.Get_rank() == 0:
-        tmp = out_path + ".tmp.npz"
-        np.savez(tmp, **arrays)
-        os.replace(tmp, out_path)
+    run_and_save(out_path, fed_cases.cases(), fed_cases.run_case, COUNTERS)
 
 
 if __name__ == "__main__":

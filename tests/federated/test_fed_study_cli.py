@@ -16,6 +16,7 @@ import decopt
 from decopt.cli import main
 from decopt.result import Result
 from decopt.study import load_study, parse_study
+from tests._helpers import run_dirs, run_study_cli
 
 STUDY = """
 [study]
@@ -66,16 +67,12 @@ RTOL = 1e-12
 
 @pytest.fixture(scope="module")
 def study_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("fed")
-    p = d / "fed.toml"
-    p.write_text(textwrap.dedent(STUDY))
-    assert main(["run", str(p), "--out", str(d / "res"), "--quiet"]) == 0
-    return p, d / "res" / "fed"
+    return run_study_cli(tmp_path_factory, "fed", STUDY)
 
 
 def test_axes_names_and_summary(study_dir):
     _, root = study_dir
-    names = sorted(q.name for q in root.iterdir() if (q / "run.json").exists())
+    names = sorted(run_dirs(root))
     assert len(names) == 5, names
     assert any("fedavg[alpha=0.05,local_steps=3,participation=0.5,server_optimizer=adam]"
                "--server[n=8]" in n for n in names), names
