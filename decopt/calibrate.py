@@ -288,6 +288,10 @@ def calibrate(comm, problem="quadratic", dim=10, repeats=5, big=None, name="cali
     if big is None:
         big = max(int(dim), 1024)
     from .costmodel import CostModel
+    if isinstance(big, bool) or not isinstance(big, (int, np.integer)) or big < 2:
+        raise ValueError(f"calibrate: big must be an int >= 2 (float64 values per "
+                         f"bandwidth message; the slope needs two widths, 1 and big), "
+                         f"got {big!r}")
     if comm.Get_size() < 2:
         raise ValueError(f"calibrate needs at least 2 MPI ranks, got {comm.Get_size()}; "
                          f"launch with mpiexec -n 2 python -m mpi4py -m decopt.calibrate")

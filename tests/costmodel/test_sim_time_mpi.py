@@ -101,3 +101,13 @@ def test_calibrate_needs_two_ranks(tmp_path):
                            timeout=120)
     assert rc == 2 and "at least 2 MPI ranks" in err
     assert not (tmp_path / "x.toml").exists()
+
+
+@pytest.mark.parametrize("args, message", [(["--big", "1"], "big must be an int >= 2"),
+                                           (["--algorithm", "nope"], "unknown algorithm"),
+                                           (["--dim", "0"], "--dim must be >= 1")])
+def test_calibrate_bad_arguments_exit_2_with_the_value(tmp_path, args, message):
+    rc, _, err, _ = launch(2, "-m", "decopt.calibrate", "--out", tmp_path / "x.toml",
+                           "--repeats", "1", *args, timeout=120)
+    assert rc == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "x.toml").exists()
