@@ -32,7 +32,10 @@ diagonal. The MPI backend builds its neighbourhood communicator once over that p
 the complete rank graph for ``kout`` (all-to-all messages of zero weight are skipped at
 no cost in the counters, but the communicator is dense: fine for tens of ranks, not for
 thousands), the union of the ``ceil(log2 N)`` shifts for ``onepeer``, the base graph for
-pairwise gossip.
+pairwise gossip. The in-process backend asks for each round's compact matrix instead
+(``matrix(..., compact=True)``: the round's own edges and the diagonal, the same values
+without the explicit zeros), so a round of ``kout`` costs O(n K) there, not O(n^2);
+only the support itself, built once, is O(n^2).
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class RandomTopology:
         self._support = S
         self._keys = np.repeat(np.arange(n), np.diff(S.indptr)) * n + S.indices
         self._cache: dict = {}
+        self._edge_cache: dict = {}
 
     @property
     def sides(self) -> tuple:
@@ -106,6 +110,14 @@ class RandomTopology:
     def support(self) -> sp.csr_array:
         """The fixed pattern (ones, diagonal included) every matrix is returned on."""
         return self._support.copy()
+
+    def _compact(self, rows, cols, vals) -> sp.csr_array:
+        """The matrix on its own edges and the diagonal only (sorted indices, duplicates
+        summed): the same values as :meth:`_on_support` without the explicit zeros."""
+        M = sp.csr_array((vals, (rows, cols)), shape=(self.n, self.n))
+        M.sum_duplicates()
+        M.sort_indices()
+        return M
 
     def _on_support(self, rows, cols, vals) -> sp.csr_array:
         data = np.zeros(len(self._keys))
@@ -122,6 +134,11 @@ class RandomTopology:
             i, j = self.pairs[min(int(u * len(self.pairs)), len(self.pairs) - 1)]
             return np.array([i, j]), np.array([j, i])
         epoch = t // self.every
+        hit = self._edge_cache.get((epoch, int(seed)))
+        if hit is not None:       # the row and column matrices of a round share its graph
+            return hit
+        if len(self._edge_cache) > 64:
+            self._edge_cache.clear()
         if self.family == "onepeer":
             u = streams.uniform(seed, "topology", epoch, [0], 1)[0, 0]
             o = self.offsets[min(int(u * len(self.offsets)), len(self.offsets) - 1)]
@@ -131,13 +148,17 @@ class RandomTopology:
         src = np.repeat(np.arange(n), self.k)
         dst = idx.reshape(-1)
         dst = dst + (dst >= src)                     # skip the sender itself
+        self._edge_cache[(epoch, int(seed))] = (src, dst)
         return src, dst
 
-    def matrix(self, side: str, t: int, seed: int) -> sp.csr_array:
+    def matrix(self, side: str, t: int, seed: int, compact: bool = False) -> sp.csr_array:
         """The ``side`` matrix ("row", "column", "doubly", "symmetric") of topology round
-        t for run seed ``seed``, on :meth:`support`'s pattern. Receiver-first."""
+        t for run seed ``seed``, on :meth:`support`'s pattern (what the MPI backend's
+        fixed plans need), or with ``compact=True`` on the round's own edges and the
+        diagonal (the same values without explicit zeros: O(n k) entries for ``kout``
+        instead of n^2; what the in-process backend multiplies with). Receiver-first."""
         epoch = t if self.family == "pairwise" else t // self.every
-        key = (side if self.family == "kout" else "any", epoch, int(seed))
+        key = (side if self.family == "kout" else "any", epoch, int(seed), bool(compact))
         M = self._cache.get(key)
         if M is not None:
             return M
@@ -158,8 +179,9 @@ class RandomTopology:
             w_off = np.full(len(src), 0.5)
             w_diag = np.ones(n)
             w_diag[np.unique(dst)] = 0.5
-        M = self._on_support(np.concatenate([dst, diag]), np.concatenate([src, diag]),
-                             np.concatenate([w_off, w_diag]))
+        M = (self._compact if compact else self._on_support)(
+            np.concatenate([dst, diag]), np.concatenate([src, diag]),
+            np.concatenate([w_off, w_diag]))
         self._cache[key] = M
         return M
 

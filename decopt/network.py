@@ -60,6 +60,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import streams
 from . import links
@@ -405,10 +406,17 @@ class Network:
 
     _msg_bits = None   # bits of one message of the current call (None: 64 per float)
 
+    #: Whether :meth:`_round` may return a random topology's rounds as compact matrices
+    #: (their own edges only) instead of values on the stored support pattern: the
+    #: in-process backend multiplies with them directly; the MPI backend's plans are
+    #: built on the support, so it takes values.
+    compact_rounds = False
+
     def _round(self, side: str, r: int):
         """Gossip round r of the current call: ``(t, values, edges)``, with t the index
         of the stored matrix (and MPI plan), ``values`` None for the stored matrix
-        unchanged or one data vector per seed on the stored matrix's pattern, and
+        unchanged, or one data vector per seed on the stored matrix's pattern, or (a
+        random topology with :attr:`compact_rounds`) one compact matrix per seed; and
         ``edges`` the messages delivered (first seed's links)."""
         M0, edges = self._matrices(side, r)
         mats_all = self.row if side == "row" else self.col
@@ -416,6 +424,8 @@ class Network:
         t = 0 if self.generator is not None else t_top % len(mats_all)
         if not self.dynamic:
             return t, None, edges
+        if self.generator is not None and self.compact_rounds:
+            return t, *self._compact_round(side, t_top)
         pat = self._patterns.get((side, t))
         if pat is None:
             pat = self._patterns[(side, t)] = links.Pattern(mats_all[t])
@@ -441,6 +451,30 @@ class Network:
             M.data = out[0]
             self._current = (side, M)
         return t, out, counts[0]
+
+    def _compact_round(self, side: str, t_top: int):
+        """One compact matrix per seed for topology round ``t_top`` of the generator
+        (links and activation applied on its own pattern, keyed by link as on the
+        support, so the same messages fail), and the first seed's delivered links."""
+        out, counts = [], []
+        for s in self.seeds:
+            M = self.generator.matrix("row" if side == "row" else "column", t_top, s,
+                                      compact=True)
+            if self.link_failure > 0 or self.activation < 1:
+                data, e = links.transform_values(
+                    links.Pattern(M), M.data, side, p=self.link_failure, seed=s,
+                    round_index=self.counters.rounds,
+                    awake_mask=self.awake(s) if self.activation < 1 else None,
+                    vanish=self.vanish, pull_rule=self.pull_rule)
+                M = sp.csr_array((data, M.indices, M.indptr), shape=M.shape)
+            else:
+                rows = np.repeat(np.arange(self.n), np.diff(M.indptr))
+                e = int(np.count_nonzero(M.data[rows != M.indices]))
+            out.append(M)
+            counts.append(e)
+        if self.observers:
+            self._current = (side, out[0])
+        return out, counts[0]
 
     def _template(self, side: str, t: int):
         """A CSR matrix with the pattern of stored matrix t whose ``data`` the dynamic

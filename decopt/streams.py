@@ -118,14 +118,41 @@ def normal(seed, tag, counter, nodes, size) -> np.ndarray:
 
 def subset(seed, tag, counter, nodes, d, k) -> np.ndarray:
     """For each node, k distinct indices of range(d) chosen uniformly at random (sorted),
-    shape ``(len(nodes), k)``; a list of seeds adds a leading axis."""
+    shape ``(len(nodes), k)``; a list of seeds adds a leading axis.
+
+    O(k) draws per node when k is small against d: the first k distinct values of
+    ``2 k + 8`` uniform integers in range(d) (an ordered sample without replacement,
+    hence a uniform k-subset); a node whose draws hold fewer than k distinct values
+    (and every node when 4 k > d) takes the k smallest of d uniforms instead (uniform
+    too; the event that selects the branch does not depend on which values were
+    drawn, by symmetry). Both are pure functions of (seed, tag, counter, node)."""
     if isinstance(seed, (list, tuple)):
         return np.stack([subset(s, tag, counter, nodes, d, k) for s in seed])
     if not 0 <= k <= d:
         raise ValueError(f"subset size k must be in [0, d={d}], got {k}")
-    u = uniform(seed, tag, counter, nodes, d)
-    return np.sort(np.argpartition(u, k - 1, axis=1)[:, :k] if 0 < k < d else
-                   np.argsort(u, axis=1)[:, :k], axis=1)
+    nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    out = np.empty((len(nodes), k), dtype=np.int64)
+    if k == 0 or not len(nodes):
+        return out
+    full = np.ones(len(nodes), dtype=bool)
+    if 4 * k <= d:
+        m = 2 * k + 8
+        v = np.minimum((uniform(seed, tag, counter, nodes, m) * d).astype(np.int64), d - 1)
+        order = np.argsort(v, axis=1, kind="stable")
+        sv = np.take_along_axis(v, order, axis=1)
+        first = np.ones_like(v, dtype=bool)               # first occurrence of each value
+        first_sorted = np.ones_like(v, dtype=bool)
+        first_sorted[:, 1:] = sv[:, 1:] != sv[:, :-1]
+        np.put_along_axis(first, order, first_sorted, axis=1)
+        keep = first & (np.cumsum(first, axis=1) <= k)    # the first k distinct, in order
+        full = keep.sum(axis=1) < k
+        ok = ~full
+        out[ok] = np.sort(v[ok][keep[ok]].reshape(-1, k), axis=1)
+    if full.any():
+        u = uniform(seed, tag, counter + 2**62, nodes[full], d)
+        out[full] = np.sort(np.argpartition(u, k - 1, axis=1)[:, :k] if k < d else
+                            np.argsort(u, axis=1)[:, :k], axis=1)
+    return out
 
 
 # ------------------------------------------------------------------ blocked draws

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..network import Network
 from .packing import layout, pack, unpack
@@ -50,6 +51,13 @@ class LocalNetwork(Network):
             t, values, edges = self._round(side, r)
             if values is None:
                 Z = mats[t] @ Z
+            elif sp.issparse(values[0]):   # a random topology's compact matrices
+                if len(values) == 1:
+                    Z = values[0] @ Z
+                else:
+                    Z = np.array(Z)
+                    for M, cs in zip(values, seed_cols):
+                        Z[:, cs] = M @ Z[:, cs]
             else:              # the round's values on the stored pattern
                 T = self._template(side, t)
                 if len(values) == 1:
@@ -62,6 +70,8 @@ class LocalNetwork(Network):
                         Z[:, cs] = T @ Z[:, cs]
             self._count(edges, width)
         return unpack(Z, shapes, widths)
+
+    compact_rounds = True
 
     def gather(self, x):
         return x
