@@ -253,7 +253,7 @@ def _no_mixing():
     return NoMixing(row=[one], col=[one])
 
 
-def _split_local(per_round, big: int, alpha: float):
+def _split_local(per_round, big: int):
     """The model of a round from the directed ring (one message per node: ``r1``) and the
     bidirectional ring (two: ``r2``) at widths 1 and ``big``: the message's cost is
     ``tau(w) = r2(w) - r1(w)``, the rest ``r1(w) - tau(w)`` is paid once per round;
@@ -334,7 +334,7 @@ def calibrate(comm, problem="quadratic", dim=10, repeats=5, big=None, name="cali
             details[f"ring{len(hops)}_iteration_{8 * w}B"] = t
         details["rounds_per_iteration"] = rounds
         if len(rings) == 4:
-            model, split = _split_local(per_round, big, alpha)
+            model, split = _split_local(per_round, big)
             details.update(split)
             if model is not None:
                 details["compute_of"] = f"{algorithm} on {problem} d={dim}"

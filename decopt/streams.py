@@ -140,7 +140,7 @@ def subset(seed, tag, counter, nodes, d, k) -> np.ndarray:
         v = np.minimum((uniform(seed, tag, counter, nodes, m) * d).astype(np.int64), d - 1)
         order = np.argsort(v, axis=1, kind="stable")
         sv = np.take_along_axis(v, order, axis=1)
-        first = np.ones_like(v, dtype=bool)               # first occurrence of each value
+        first = np.empty_like(v, dtype=bool)              # first occurrence of each value
         first_sorted = np.ones_like(v, dtype=bool)
         first_sorted[:, 1:] = sv[:, 1:] != sv[:, :-1]
         np.put_along_axis(first, order, first_sorted, axis=1)

@@ -29,7 +29,7 @@ def rounds_of(m: cm.CostModel):
 def test_the_fit_gives_the_model_back():
     truth = cm.CostModel(latency=3e-6, bandwidth=0.8e9, overhead=150e-6,
                          local_bandwidth=1.3e9)
-    fit, details = _split_local(rounds_of(truth), BIG, alpha=1.0)
+    fit, details = _split_local(rounds_of(truth), BIG)
     assert fit is not None
     for key in ("latency", "bandwidth", "overhead", "local_bandwidth"):
         assert getattr(fit, key) == pytest.approx(getattr(truth, key), rel=RTOL), key
@@ -57,7 +57,7 @@ def test_a_free_local_part_gives_a_free_local_term():
     """gamma = inf in the truth: the fitted per-round byte cost of a big message is
     round-off (gamma infinite or above 1e20 B/s: < 1e-12 s for 32 KB)."""
     truth = cm.CostModel(latency=3e-6, bandwidth=0.8e9, overhead=150e-6)
-    fit, _ = _split_local(rounds_of(truth), BIG, alpha=1.0)
+    fit, _ = _split_local(rounds_of(truth), BIG)
     assert 8 * BIG / fit.local_bandwidth < 1e-12
     assert fit.bandwidth == pytest.approx(truth.bandwidth, rel=RTOL)
 
@@ -66,7 +66,7 @@ def test_a_free_local_part_gives_a_free_local_term():
                                    [1.0, 2.0, 0.5, 1.0],     # r2 < r1: noise
                                    [1.0, 2.0, 3.0, 3.5]])    # rest of the round < 0
 def test_noise_larger_than_the_effect_falls_back(times):
-    fit, details = _split_local(np.array(times) * 1e-4, BIG, alpha=1.0)
+    fit, details = _split_local(np.array(times) * 1e-4, BIG)
     assert fit is None and "message_8B" in details
 
 
